@@ -97,3 +97,13 @@ def test_train_errors():
     huge = torch.optim.SGD(net.parameters(), lr=1e30)
     with pytest.raises(FloatingPointError, match="in epoch"):
         train(net, mse, huge, [((x,), y)], 5, progress=False)
+
+
+def test_package_exports_every_public_name_once():
+    import attention_utils
+
+    names = attention_utils.__all__
+    assert len(names) == len(set(names)), "a public name is exported by two modules"
+    for name in names:
+        assert getattr(attention_utils, name) is not None
+    assert {"show_heatmaps", "nadaraya_watson", "NWKernelRegression", "train"} <= set(names)
