@@ -8,21 +8,25 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``data``: the book's synthetic datasets, deterministic given a seed
 - ``kernel_regression``: Nadaraya--Watson attention pooling (chapter 02)
 - ``scoring``: masked softmax and the additive, dot-product and bilinear scores (chapter 03)
+- ``multihead``: multi-head attention, positional encoding, the Transformer encoder block (chapter 04)
+- ``sentences``: the "what does it refer to" corpus of chapter 04
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` is the union of the modules' ``__all__`` lists, so a name is public
 here exactly when its module says so.
 """
 
-from . import checks, data, kernel_regression, plotting, scoring, training
+from . import checks, data, kernel_regression, multihead, plotting, scoring, sentences, training
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
+from .multihead import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .scoring import *  # noqa: F403
+from .sentences import *  # noqa: F403
 from .training import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-_modules = [checks, data, kernel_regression, plotting, scoring, training]
+_modules = [checks, data, kernel_regression, multihead, plotting, scoring, sentences, training]
 __all__ = sorted(name for module in _modules for name in module.__all__)
