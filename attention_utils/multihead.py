@@ -27,7 +27,13 @@ import torch
 from torch import nn
 
 from .checks import _require_tensor
-from .scoring import DotProductAttention, _check_qkv, _check_valid_lens
+from .scoring import (
+    DotProductAttention,
+    _check_qkv,
+    _check_valid_lens,
+    _fused_attention,
+    valid_lens_to_mask,
+)
 
 __all__ = [
     "AddNorm",
@@ -221,6 +227,15 @@ class MultiHeadAttention(nn.Module):
         num_keys = k.shape[2]
         if valid_lens is not None:
             _check_valid_lens(valid_lens, batch_size, num_queries, num_keys)
+        if not self.need_weights:
+            # Fused path: heads stay a dimension of their own, and one mask serves every head.
+            mask = valid_lens_to_mask(valid_lens, num_queries, num_keys)  # (batch_size, num_queries, num_keys)
+            mask = None if mask is None else mask.unsqueeze(1)  # (batch_size, 1, num_queries, num_keys)
+            dropout_p = self.attention.dropout.p if self.training else 0.0
+            output = _fused_attention(q, k, v, mask, dropout_p)  # (batch_size, num_heads, num_queries, head_dim)
+            self.attention_weights = None
+            return self.W_o(merge_heads(output))  # (batch_size, num_queries, num_hiddens)
+        if valid_lens is not None:
             valid_lens = torch.repeat_interleave(valid_lens, h, dim=0)  # (batch_size * num_heads, ...)
         output = self.attention(
             q.reshape(batch_size * h, num_queries, head_dim),

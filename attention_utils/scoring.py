@@ -311,10 +311,29 @@ class DotProductAttention(nn.Module):
             valid_lens = valid_lens.to(queries.device)
         mask = valid_lens_to_mask(valid_lens, num_queries, num_keys)  # (batch_size, num_queries, num_keys)
         dropout_p = self.dropout.p if self.training else 0.0
-        output = F.scaled_dot_product_attention(queries, keys, values, attn_mask=mask, dropout_p=dropout_p)
-        if mask is not None:
-            output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
-        return output  # (batch_size, num_queries, value_size)
+        return _fused_attention(queries, keys, values, mask, dropout_p)  # (batch_size, num_queries, value_size)
+
+
+def _fused_attention(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor | None,
+    dropout_p: float,
+) -> torch.Tensor:
+    """PyTorch's fused scaled dot-product attention with this module's convention for empty rows.
+
+    Shapes ``(..., num_queries, d)``, ``(..., num_keys, d)``, ``(..., num_keys, value_size)`` with
+    the same leading dimensions; ``mask`` (True = attend) broadcasts against
+    ``(..., num_queries, num_keys)``. Multi-head attention calls it with the heads as a dimension of
+    their own, ``(batch_size, num_heads, ...)``, which PyTorch's CPU kernels handle much faster than
+    heads folded into the batch. A query whose keys are all masked gets a zero output, as on the
+    readable path (PyTorch before 2.5 returns NaN there).
+    """
+    output = F.scaled_dot_product_attention(queries, keys, values, attn_mask=mask, dropout_p=dropout_p)
+    if mask is not None:
+        output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
+    return output  # (..., num_queries, value_size)
 
 
 class BilinearAttention(nn.Module):
