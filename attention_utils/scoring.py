@@ -185,31 +185,22 @@ def _check_qkv(
         )
 
 
-class AdditiveAttention(nn.Module):
-    """Additive attention: ``a(q, k) = w_v^T tanh(W_q q + W_k k)``.
+class _ScoredAttention(nn.Module):
+    """Attention pooling with a learned scoring function: subclasses define ``scores`` only.
 
-    Works for queries and keys of different lengths: both are projected to ``num_hiddens``.
-    Bahdanau, Cho, Bengio, ICLR 2015, arXiv:1409.0473 (eq. 6 of their appendix).
-
-    Args:
-        key_size: length of each key vector.
-        query_size: length of each query vector.
-        num_hiddens: width of the hidden layer, the rows of ``W_q`` and ``W_k``.
-        dropout: dropout probability applied to the attention weights in training.
-
-    Attributes:
-        W_k, W_q, w_v: the ``nn.Linear`` layers (no bias), weights of shapes
-            ``(num_hiddens, key_size)``, ``(num_hiddens, query_size)``, ``(1, num_hiddens)``.
-        attention_weights: the weights of the last forward, ``(batch_size, num_queries, num_keys)``.
+    ``forward`` checks the inputs, scores every query against every key, applies the masked
+    softmax and averages the values; the weights stay in ``self.attention_weights``.
     """
 
-    def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float) -> None:
+    def __init__(self, query_size: int, key_size: int, dropout: float) -> None:
         super().__init__()
-        self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
-        self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
-        self.w_v = nn.Linear(num_hiddens, 1, bias=False)
+        self._sizes = (query_size, key_size)
         self.dropout = nn.Dropout(dropout)
         self.attention_weights: torch.Tensor | None = None
+
+    def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """``a(q, k)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
+        raise NotImplementedError
 
     def forward(
         self,
@@ -234,12 +225,41 @@ class AdditiveAttention(nn.Module):
             TypeError, ValueError: for tensors of the wrong dtype, rank or sizes, and for bad
                 ``valid_lens`` (see :func:`masked_softmax`).
         """
-        _check_qkv(queries, keys, values, self.W_q.in_features, self.W_k.in_features)
-        queries, keys = self.W_q(queries), self.W_k(keys)  # (batch_size, num_queries or num_keys, num_hiddens)
-        features = queries.unsqueeze(2) + keys.unsqueeze(1)  # (batch_size, num_queries, num_keys, num_hiddens)
-        scores = self.w_v(torch.tanh(features)).squeeze(-1)  # (batch_size, num_queries, num_keys)
+        _check_qkv(queries, keys, values, *self._sizes)
+        scores = self.scores(queries, keys)  # (batch_size, num_queries, num_keys)
         self.attention_weights = masked_softmax(scores, valid_lens)
         return torch.bmm(self.dropout(self.attention_weights), values)  # (batch_size, num_queries, value_size)
+
+
+class AdditiveAttention(_ScoredAttention):
+    """Additive attention: ``a(q, k) = w_v^T tanh(W_q q + W_k k)``.
+
+    Works for queries and keys of different lengths: both are projected to ``num_hiddens``.
+    Bahdanau, Cho, Bengio, ICLR 2015, arXiv:1409.0473 (eq. 6 of their appendix).
+
+    Args:
+        key_size: length of each key vector.
+        query_size: length of each query vector.
+        num_hiddens: width of the hidden layer, the rows of ``W_q`` and ``W_k``.
+        dropout: dropout probability applied to the attention weights in training.
+
+    Attributes:
+        W_k, W_q, w_v: the ``nn.Linear`` layers (no bias), weights of shapes
+            ``(num_hiddens, key_size)``, ``(num_hiddens, query_size)``, ``(1, num_hiddens)``.
+        attention_weights: the weights of the last forward, ``(batch_size, num_queries, num_keys)``.
+    """
+
+    def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float) -> None:
+        super().__init__(query_size, key_size, dropout)
+        self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
+        self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
+        self.w_v = nn.Linear(num_hiddens, 1, bias=False)
+
+    def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """``w_v^T tanh(W_q q + W_k k)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
+        queries, keys = self.W_q(queries), self.W_k(keys)  # (batch_size, num_queries or num_keys, num_hiddens)
+        features = queries.unsqueeze(2) + keys.unsqueeze(1)  # (batch_size, num_queries, num_keys, num_hiddens)
+        return self.w_v(torch.tanh(features)).squeeze(-1)  # (batch_size, num_queries, num_keys)
 
 
 class DotProductAttention(nn.Module):
@@ -336,7 +356,7 @@ def _fused_attention(
     return output  # (..., num_queries, value_size)
 
 
-class BilinearAttention(nn.Module):
+class BilinearAttention(_ScoredAttention):
     """Bilinear ("general") attention: ``a(q, k) = q^T W k``.
 
     A dot product through a learned matrix ``W`` of shape ``(query_size, key_size)``: it works for
@@ -355,36 +375,10 @@ class BilinearAttention(nn.Module):
     """
 
     def __init__(self, query_size: int, key_size: int, dropout: float) -> None:
-        super().__init__()
+        super().__init__(query_size, key_size, dropout)
         self.W = nn.Linear(key_size, query_size, bias=False)
-        self.dropout = nn.Dropout(dropout)
-        self.attention_weights: torch.Tensor | None = None
 
-    def forward(
-        self,
-        queries: torch.Tensor,
-        keys: torch.Tensor,
-        values: torch.Tensor,
-        valid_lens: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Attend from ``queries`` to ``keys`` and average ``values``.
-
-        Args:
-            queries: ``(batch_size, num_queries, query_size)``.
-            keys: ``(batch_size, num_keys, key_size)``.
-            values: ``(batch_size, num_keys, value_size)``.
-            valid_lens: None, ``(batch_size,)`` or ``(batch_size, num_queries)``, as in
-                :func:`masked_softmax`.
-
-        Returns:
-            ``(batch_size, num_queries, value_size)``.
-
-        Raises:
-            TypeError, ValueError: for tensors of the wrong dtype, rank or sizes, and for bad
-                ``valid_lens``.
-        """
-        _check_qkv(queries, keys, values, self.W.out_features, self.W.in_features)
+    def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """``q^T W k`` for every pair: ``(batch_size, num_queries, num_keys)``."""
         projected = self.W(keys)  # (batch_size, num_keys, query_size)
-        scores = torch.bmm(queries, projected.transpose(1, 2))  # (batch_size, num_queries, num_keys)
-        self.attention_weights = masked_softmax(scores, valid_lens)
-        return torch.bmm(self.dropout(self.attention_weights), values)  # (batch_size, num_queries, value_size)
+        return torch.bmm(queries, projected.transpose(1, 2))  # (batch_size, num_queries, num_keys)
