@@ -10,13 +10,14 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``scoring``: masked softmax and the additive, dot-product and bilinear scores (chapter 03)
 - ``multihead``: multi-head attention, positional encoding, the Transformer encoder block (chapter 04)
 - ``sentences``: the "what does it refer to" corpus of chapter 04
+- ``vision``: SE, CBAM, ECA and SimAM, and a ResNet-50 builder (chapter 05)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` is the union of the modules' ``__all__`` lists, so a name is public
 here exactly when its module says so.
 """
 
-from . import checks, data, kernel_regression, multihead, plotting, scoring, sentences, training
+from . import checks, data, kernel_regression, multihead, plotting, scoring, sentences, training, vision
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
@@ -25,8 +26,9 @@ from .plotting import *  # noqa: F403
 from .scoring import *  # noqa: F403
 from .sentences import *  # noqa: F403
 from .training import *  # noqa: F403
+from .vision import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-_modules = [checks, data, kernel_regression, multihead, plotting, scoring, sentences, training]
+_modules = [checks, data, kernel_regression, multihead, plotting, scoring, sentences, training, vision]
 __all__ = sorted(name for module in _modules for name in module.__all__)
