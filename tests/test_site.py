@@ -1,0 +1,558 @@
+"""The website as readers see it, in a real browser (Debian's headless Chromium, driven by Playwright).
+
+The site is served from ``_build/html`` on 127.0.0.1 (a fresh strict build is made when it is
+missing, so a plain ``pytest`` works; ``.ci/run`` builds first). Every page of the table of contents
+is opened, then the search page, and on each page the test checks:
+
+- no console error, no uncaught exception, no failed request, and no request that leaves the
+  machine (each one is refused and reported): MathJax, require.js and the widget manager must be
+  served by the site itself (``_ext/local_assets.py``);
+- the maths is rendered: every ``.math`` element holds MathJax output, and no raw ``$...$``,
+  ``\\(...\\)`` or ``\\[...\\]`` source is left in the text;
+- every image has loaded; every embedded widget has been rendered;
+- every internal link points at a page that exists, and at an anchor that exists on it;
+- the previous/next links follow the table of contents, and clicking "next" gets there;
+- chapters: launch buttons (Binder, Colab, Thebe live code) for this repository, a download of the
+  notebook, a reference list with every paper the chapter cites, links into the glossary.
+
+A full-page screenshot of each page goes to ``_build/screenshots/`` (git-ignored).
+
+Without Playwright or Chromium the tests are skipped with what to install, except in CI (the
+environment variable CI is set), where they fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+TIMEOUT_MS = 60_000
+
+
+def _unavailable(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so the browser tests must run: {message}")
+    pytest.skip(message)
+
+
+def _toc_docs() -> list[str]:
+    """Every document of _toc.yml, in reading order (root first)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    docs = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                docs.append(str(Path(entry["file"]).with_suffix("")))
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return docs
+
+
+DOCS = _toc_docs()
+CHAPTERS = [d for d in DOCS if d.startswith("chapters/")]
+
+
+def _repository() -> tuple[str, str]:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    url = config["repository"]["url"].rstrip("/")
+    org_repo = urllib.parse.urlparse(url).path.strip("/")
+    return org_repo, config["repository"].get("branch", "master")
+
+
+def _cited_keys(doc: str) -> set[str]:
+    nb = json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    keys = set()
+    for group in re.findall(r"\{(?:foot)?cite(?::[a-z]+)?\}`([^`]+)`", text):
+        keys.update(k.strip() for k in group.split(","))
+    return keys
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures: the built site, a local server, a browser
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """``_build/html``, built strictly if it is missing or lacks a page of the table of contents."""
+    missing = [d for d in DOCS if not (HTML / f"{d}.html").is_file()]
+    if missing or not (HTML / "search.html").is_file():
+        exe = Path(sys.executable).with_name("jupyter-book")
+        cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"]
+        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return HTML
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """The built site on http://127.0.0.1:<free port>/, in a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def _chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if candidate and (path := shutil.which(candidate)):
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed: pip install playwright==1.65.2")
+    executable = _chromium()
+    if executable is None:
+        _unavailable("Chromium was not found: apt-get install chromium (or set CHROMIUM=/path/to/chrome)")
+    with sync_playwright() as pw:
+        # Playwright gives each launch a fresh, temporary user-data-dir.
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Visit:
+    """One page opened in a fresh browser context, with everything that went wrong recorded."""
+
+    def __init__(self, browser, base: str):
+        self.base = base
+        self.origin = base.rstrip("/")
+        self.problems: list[str] = []
+        self.off_machine: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda err: self.problems.append(f"uncaught exception: {err}"))
+        self.page.on("requestfailed", self._failed)
+        self.page.on("response", self._response)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.origin + "/") or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.off_machine.append(url)
+            route.abort()
+
+    def _console(self, msg):
+        if msg.type == "error":
+            self.problems.append(f"console error: {msg.text} at {msg.location.get('url')}")
+
+    def _failed(self, request):
+        if request.url not in self.off_machine:
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def open(self, path: str, settle: bool = True):
+        """Open a page; with ``settle``, wait until it has loaded and the network has been idle."""
+        self.page.goto(self.base + path, wait_until="load" if settle else "domcontentloaded")
+        if settle:
+            self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+    def assert_clean(self):
+        assert not self.off_machine, "requests left the machine (refused):\n" + "\n".join(self.off_machine)
+        assert not self.problems, "\n".join(self.problems)
+
+
+@pytest.fixture
+def visit(browser, server):
+    visits = []
+
+    def make():
+        visits.append(Visit(browser, server))
+        return visits[-1]
+
+    yield make
+    for v in visits:
+        v.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Checks shared by every page
+
+
+RAW_MATH_JS = r"""
+() => {
+  const article = document.querySelector('article') || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight, textarea, .cell_input')
+      .forEach(e => e.remove());
+  const text = copy.textContent;
+  const found = text.match(/\$[^$\n]+\$|\\\([^\n]*?\\\)|\\\[[^\n]*?\\\]/g) || [];
+  const unrendered = Array.from(document.querySelectorAll('article .math'))
+      .filter(e => !e.querySelector('mjx-container') && e.tagName !== 'MJX-CONTAINER')
+      .map(e => e.textContent.slice(0, 80));
+  return {raw: found.slice(0, 10), unrendered: unrendered.slice(0, 10),
+          rendered: document.querySelectorAll('mjx-container').length};
+}
+"""
+
+IMAGES_JS = """
+async () => {
+  const images = Array.from(document.images);
+  for (const img of images) {
+    if (!img.complete) { img.scrollIntoView(); await img.decode().catch(() => null); }
+  }
+  return images.map(img => ({src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0}));
+}
+"""
+
+
+def _wait_for_mathjax(page) -> None:
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("() => MathJax.startup.promise")
+
+
+def check_maths(page) -> int:
+    has_math = page.locator("article .math").count() > 0
+    if has_math:
+        _wait_for_mathjax(page)
+    result = page.evaluate(RAW_MATH_JS)
+    assert not result["unrendered"], f"maths MathJax did not render: {result['unrendered']}"
+    assert not result["raw"], f"raw TeX source left in the page: {result['raw']}"
+    if has_math:
+        assert result["rendered"] > 0, "MathJax's output elements (mjx-container) are present"
+    return result["rendered"]
+
+
+def check_images(page) -> int:
+    images = page.evaluate(IMAGES_JS)
+    broken = [i["src"] for i in images if not i["ok"]]
+    assert not broken, f"images that did not load: {broken}"
+    return len(images)
+
+
+def check_widgets(page) -> int:
+    expected = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    if expected:
+        # The widget manager replaces each view script with the rendered widget.
+        page.wait_for_function(
+            "n => document.querySelectorAll('.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox, "
+            ".jupyter-widgets.widget-box').length >= n",
+            arg=expected,
+        )
+        views = page.locator("article .jupyter-widgets")
+        assert views.count() >= expected
+        assert views.first.is_visible(), "a widget was rendered but is not visible"
+    return expected
+
+
+class _IdParser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+
+
+@functools.lru_cache(maxsize=None)
+def _fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        err.close()
+        return err.code, b""
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(url: str) -> frozenset[str]:
+    parser = _IdParser()
+    parser.feed(_fetch(url)[1].decode("utf-8", "replace"))
+    return frozenset(parser.ids)
+
+
+def check_internal_links(page, base: str) -> int:
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    internal = sorted({h for h in hrefs if h.startswith(base)})
+    bad = []
+    for href in internal:
+        url, _, fragment = href.partition("#")
+        status, _body = _fetch(url)
+        if status != 200:
+            bad.append(f"{href}: HTTP {status}")
+        elif fragment and url.endswith(".html") and urllib.parse.unquote(fragment) not in _ids(url):
+            bad.append(f"{href}: no element with id {fragment!r}")
+    assert not bad, "broken internal links:\n" + "\n".join(bad)
+    return len(internal)
+
+
+def screenshot(page, doc: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"), full_page=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The tests
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_page(doc, visit, server):
+    """Every page: clean console and network, maths, images, widgets, links, navigation."""
+    v = visit()
+    page = v.open(f"{doc}.html")
+    assert page.locator("article h1").count() == 1, "a page has exactly one title"
+    check_maths(page)
+    n_images = check_images(page)
+    n_widgets = check_widgets(page)
+    check_internal_links(page, server)
+    if doc in CHAPTERS:
+        assert n_images > 0, "every chapter shows at least one figure"
+    if doc in CHAPTERS and "widgets" in json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))["metadata"]:
+        assert n_widgets > 0, "the notebook saved widget state, so the page must show widgets"
+    screenshot(page, doc)
+    v.assert_clean()
+
+    # Previous/next follow the table of contents, and clicking "next" gets there.
+    i = DOCS.index(doc)
+    prev_link, next_link = page.locator("a.left-prev"), page.locator("a.right-next")
+    if i > 0:
+        assert prev_link.get_attribute("href").split("#")[0].endswith(f"{Path(DOCS[i - 1]).name}.html")
+    if i + 1 < len(DOCS):
+        assert next_link.get_attribute("href").split("#")[0].endswith(f"{Path(DOCS[i + 1]).name}.html")
+        next_link.click()
+        page.wait_for_url(f"**/{DOCS[i + 1]}.html")
+        assert page.locator("article h1").count() == 1
+    else:
+        assert next_link.count() == 0
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_chapter_launch_and_download(doc, visit, server):
+    """Binder, Colab and Thebe buttons for this repository, and the notebook to download."""
+    org_repo, branch = _repository()
+    page = visit().open(f"{doc}.html", settle=False)
+    binder = page.locator(f'a[href^="https://mybinder.org/v2/gh/{org_repo}/{branch}?"]')
+    assert binder.count() == 1, "a Binder launch button for the repository in _config.yml"
+    assert f"{doc}.ipynb" in binder.get_attribute("href")
+    colab = page.locator(f'a[href="https://colab.research.google.com/github/{org_repo}/blob/{branch}/{doc}.ipynb"]')
+    assert colab.count() == 1, "a Colab launch button"
+    assert page.locator("button.btn-launch-thebe").count() == 1, "a Thebe live-code button"
+    download = page.locator('a[href$=".ipynb"]:not([href^="http"])')
+    assert download.count() >= 1, "a download button for the notebook"
+    status, body = _fetch(urllib.parse.urljoin(server + doc, download.first.get_attribute("href")))
+    assert status == 200
+    nb = json.loads(body)
+    assert nb["nbformat"] == 4 and nb["cells"], "the download is the chapter's notebook"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_chapter_references_rendered(doc, visit):
+    """The chapter's reference list holds every paper it cites."""
+    keys = _cited_keys(doc)
+    assert keys, "every chapter cites its sources"
+    page = visit().open(f"{doc}.html", settle=False)
+    section = page.locator("section#references")
+    assert section.count() == 1, "a References section"
+    missing = [k for k in sorted(keys) if section.locator(f"#footcite-{k.lower()}").count() != 1]
+    assert not missing, f"cited but not in the chapter's reference list: {missing}"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_chapter_links_to_glossary(doc, visit):
+    """Chapters link their key terms to the glossary ({term}`query`)."""
+    page = visit().open(f"{doc}.html", settle=False)
+    terms = page.locator('article a[href*="glossary.html#term-"]')
+    assert terms.count() > 0, "no {term} link to the glossary in this chapter"
+
+
+def test_bibliography_lists_every_entry(visit):
+    """The bibliography page lists every entry of references.bib, so every paper a chapter cites."""
+    bib = (ROOT / "references.bib").read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\{([^,\s]+),", bib, flags=re.MULTILINE)
+    cited = set().union(*(_cited_keys(d) for d in CHAPTERS))
+    assert cited <= set(keys), f"cited keys missing from references.bib: {cited - set(keys)}"
+    page = visit().open("bibliography.html")
+    entries = page.locator("article .citation, article [role='doc-biblioentry']")
+    assert entries.count() == len(keys)
+
+
+def test_glossary_terms_link_chapters(visit):
+    """Each glossary entry has a Chinese term and, for chapters in the book, a link to it."""
+    page = visit().open("glossary.html")
+    terms = page.locator("article dl.glossary > dt")
+    assert terms.count() >= 35
+    definitions = page.locator("article dl.glossary > dd")
+    texts = definitions.all_inner_texts()
+    assert all(re.search(r"[\u4e00-\u9fff]", t) or t.startswith(("SimAM", "Gumbel")) for t in texts)
+    assert all("Chapter" in t for t in texts), "each entry names the chapter that teaches it"
+
+
+def test_search_finds_chapters(visit, server):
+    """The search page, with Sphinx's search index, returns chapters for 'attention'."""
+    v = visit()
+    page = v.open("search.html?q=attention")
+    results = page.locator("#search-results ul.search li a")
+    results.first.wait_for()
+    page.wait_for_function(
+        "() => document.querySelector('#search-results') && "
+        "!document.querySelector('#search-progress')?.textContent.includes('Preparing')"
+    )
+    hrefs = results.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert any("chapters/" in h for h in hrefs), f"no chapter among the results: {hrefs}"
+    screenshot(page, "search")
+    v.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------
+# Open in Colab: the first code cell of every chapter installs attention_utils there, and only there
+
+
+def _colab_cell_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("colab_cell", ROOT / "_ext" / "colab_cell.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_chapters_start_with_colab_cell():
+    """Every chapter's first code cell is the Colab cell of _ext/colab_cell.py (python _ext/colab_cell.py)."""
+    colab = _colab_cell_module()
+    expected = colab.cell_source()
+    url, branch = colab.repository()
+    assert f"git+{url}@{branch}" in expected, "the cell installs from the repository in _config.yml"
+    wrong = []
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        cell = colab.first_code_cell(json.loads(path.read_text(encoding="utf-8")))
+        if cell is None or colab._source(cell) != expected or cell.get("outputs"):
+            wrong.append(path.name)
+    assert not wrong, (
+        f"these chapters do not start with the Colab cell (run `python _ext/colab_cell.py`, then "
+        f"re-execute them): {wrong}\nThe cell:\n{expected}"
+    )
+
+
+def test_colab_cell_installs_only_on_colab(monkeypatch):
+    """Run the cell's code: nothing happens here; on Colab without the package, pip installs it."""
+    import importlib.util
+    import subprocess as subprocess_module
+    import types
+
+    colab = _colab_cell_module()
+    source = colab.cell_source()
+    calls = []
+    monkeypatch.setattr(subprocess_module, "run", lambda *a, **k: calls.append((a, k)))
+
+    exec(compile(source, "<colab cell>", "exec"), {})  # here: attention_utils importable, not Colab
+    assert calls == [], "outside Colab the cell does nothing"
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(compile(source, "<colab cell>", "exec"), {})  # Colab, but the package is importable
+    assert calls == [], "on Colab with attention_utils already importable the cell does nothing"
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "attention_utils" else real_find_spec(name, *a)
+    )
+    exec(compile(source, "<colab cell>", "exec"), {})  # Colab, package missing
+    assert len(calls) == 1
+    (argv,), kwargs = calls[0]
+    url, branch = colab.repository()
+    assert argv[:4] == [sys.executable, "-m", "pip", "install"] and argv[-1] == f"attention-utils @ git+{url}@{branch}"
+    assert kwargs == {"check": True}
+
+
+# --------------------------------------------------------------------------------------------
+# _ext/local_assets.py without npm: CDN fall-back with a message, or an error when required
+
+
+def test_local_assets_fall_back_without_npm(tmp_path, monkeypatch):
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("local_assets", ROOT / "_ext" / "local_assets.py")
+    local_assets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(local_assets)
+    (tmp_path / "package-lock.json").write_text("{}", encoding="utf-8")  # no node_modules beside it
+    monkeypatch.setattr(local_assets.shutil, "which", lambda name: None)
+
+    def configure():
+        app = types.SimpleNamespace(confdir=str(tmp_path))
+        config = types.SimpleNamespace(mathjax_path="https://cdn/mathjax.js", nb_ipywidgets_js={"https://cdn/x": {}},
+                                       html_static_path=[])
+        local_assets.configure(app, config)
+        return app, config
+
+    monkeypatch.setenv(local_assets.ENV_VAR, "auto")
+    app, config = configure()
+    assert app.local_assets_served is False
+    assert config.mathjax_path == "https://cdn/mathjax.js" and config.nb_ipywidgets_js == {"https://cdn/x": {}}
+
+    monkeypatch.setenv(local_assets.ENV_VAR, "require")
+    with pytest.raises(local_assets.ExtensionError, match="npm was not found"):
+        configure()
+
+
+def test_built_site_serves_its_own_javascript(site):
+    """The built pages name local MathJax, require.js and widget manager, and the files exist."""
+    chapter = (site / f"{CHAPTERS[0]}.html").read_text(encoding="utf-8")
+    for asset in ("_static/mathjax/tex-mml-chtml.js", "_static/requirejs/require.js",
+                  "_static/jupyter-widgets/embed-amd.js"):
+        assert f'src="../{asset}' in chapter, f"{asset} is not what the page loads (built without npm?)"
+        assert (site / asset).is_file()
+    assert not re.search(r'<script[^>]+src="https?://', chapter), "no script from another host"
