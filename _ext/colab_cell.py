@@ -27,6 +27,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "# On Google Colab, install this book's attention_utils"
+# On the website the cell is folded away behind a "show" toggle (MyST-NB's hide-cell tag): it is
+# plumbing for Colab, not part of the chapter.
+TAG = "hide-cell"
 
 
 def repository(root: Path = ROOT) -> tuple[str, str]:
@@ -58,6 +61,10 @@ def first_code_cell(nb: dict) -> dict | None:
     return next((c for c in nb["cells"] if c["cell_type"] == "code"), None)
 
 
+def _tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
 def _source(cell: dict) -> str:
     src = cell["source"]
     return "".join(src) if isinstance(src, list) else src
@@ -67,13 +74,14 @@ def update(path: Path, source: str) -> bool:
     """Put the cell first in ``path``; return True when the file changed."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     cell = first_code_cell(nb)
-    if cell is not None and _source(cell) == source:
+    if cell is not None and _source(cell) == source and _tags(cell) >= {TAG}:
         return False
     if cell is not None and _source(cell).startswith(MARKER):
         cell["source"] = source.splitlines(keepends=True)
+        cell["metadata"]["tags"] = sorted(_tags(cell) | {TAG})
     else:
-        new = {"cell_type": "code", "execution_count": None, "id": "colab-install", "metadata": {},
-               "outputs": [], "source": source.splitlines(keepends=True)}
+        new = {"cell_type": "code", "execution_count": None, "id": "colab-install",
+               "metadata": {"tags": [TAG]}, "outputs": [], "source": source.splitlines(keepends=True)}
         index = nb["cells"].index(cell) if cell is not None else len(nb["cells"])
         nb["cells"].insert(index, new)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -89,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in sorted((ROOT / "chapters").glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         cell = first_code_cell(nb)
-        if cell is None or _source(cell) != source:
+        if cell is None or _source(cell) != source or TAG not in _tags(cell):
             differ.append(path)
             if not args.check:
                 update(path, source)
