@@ -350,6 +350,11 @@ def _fused_attention(
     heads folded into the batch. A query whose keys are all masked gets a zero output, as on the
     readable path (PyTorch before 2.5 returns NaN there).
     """
+    if queries.dim() == 3:
+        # PyTorch 2.13's CPU dispatcher sends 3-D inputs to its slow math kernel and 4-D ones to
+        # the fused kernel (3-4x faster, benchmarks/bench_scoring.py): add a leading dimension.
+        mask = None if mask is None else mask.unsqueeze(0)  # (1, batch_size, num_queries, num_keys)
+        return _fused_attention(queries[None], keys[None], values[None], mask, dropout_p)[0]
     output = F.scaled_dot_product_attention(queries, keys, values, attn_mask=mask, dropout_p=dropout_p)
     if mask is not None:
         output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
