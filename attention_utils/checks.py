@@ -50,3 +50,19 @@ def _require_positive(name: str, value: float) -> float:
     if not math.isfinite(number) or number <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return number
+
+
+def _require_positive_int(name: str, value: object) -> int:
+    """``value`` as an int >= 1 (a size, a count), or a TypeError/ValueError naming ``name``."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return value
+
+
+def _require_probability(name: str, value: object) -> float:
+    """``value`` as a float in [0, 1) (a dropout rate), or a ValueError naming ``name``."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
+    return float(value)

@@ -26,7 +26,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import _require_tensor
+from .checks import _require_positive_int, _require_probability, _require_tensor
 from .scoring import (
     DotProductAttention,
     _check_qkv,
@@ -48,18 +48,6 @@ __all__ = [
 ]
 
 
-def _require_size(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return value
-
-
-def _require_dropout(value: object) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-        raise ValueError(f"dropout must be a probability in [0, 1), got {value!r}")
-    return float(value)
 
 
 def split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -79,7 +67,7 @@ def split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
     Raises:
         ValueError: if ``X`` is not 3-D or ``num_hiddens`` is not divisible by ``num_heads``.
     """
-    _require_size("num_heads", num_heads)
+    _require_positive_int("num_heads", num_heads)
     if X.dim() != 3:
         raise ValueError(f"X must have shape (batch_size, num_steps, num_hiddens), got {tuple(X.shape)}")
     batch_size, num_steps, num_hiddens = X.shape
@@ -165,14 +153,14 @@ class MultiHeadAttention(nn.Module):
             ("num_hiddens", num_hiddens),
             ("num_heads", num_heads),
         ):
-            _require_size(name, value)
+            _require_positive_int(name, value)
         if num_hiddens % num_heads:
             raise ValueError(
                 f"num_hiddens = {num_hiddens} must be divisible by num_heads = {num_heads}: "
                 "each head gets num_hiddens / num_heads features"
             )
         self.num_heads = num_heads
-        self.attention = DotProductAttention(_require_dropout(dropout), need_weights=need_weights)
+        self.attention = DotProductAttention(_require_probability("dropout", dropout), need_weights=need_weights)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=bias)
         self.W_v = nn.Linear(value_size, num_hiddens, bias=bias)
@@ -326,11 +314,11 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, num_hiddens: int, dropout: float, max_len: int = 1000) -> None:
         super().__init__()
-        _require_size("num_hiddens", num_hiddens)
-        _require_size("max_len", max_len)
+        _require_positive_int("num_hiddens", num_hiddens)
+        _require_positive_int("max_len", max_len)
         if num_hiddens % 2:
             raise ValueError(f"num_hiddens must be even (sin and cos in pairs), got {num_hiddens}")
-        self.dropout = nn.Dropout(_require_dropout(dropout))
+        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
         positions = torch.arange(max_len, dtype=torch.float32)[:, None]  # (max_len, 1)
         frequencies = torch.pow(10000, torch.arange(0, num_hiddens, 2, dtype=torch.float32) / num_hiddens)
         angles = positions / frequencies  # (max_len, num_hiddens / 2)
@@ -383,7 +371,7 @@ class PositionWiseFFN(nn.Module):
             ("ffn_num_hiddens", ffn_num_hiddens),
             ("ffn_num_outputs", ffn_num_outputs),
         ):
-            _require_size(name, value)
+            _require_positive_int(name, value)
         self.dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)
         self.relu = nn.ReLU()
         self.dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs)
@@ -406,7 +394,7 @@ class AddNorm(nn.Module):
 
     def __init__(self, norm_shape: int | tuple[int, ...], dropout: float) -> None:
         super().__init__()
-        self.dropout = nn.Dropout(_require_dropout(dropout))
+        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
         self.ln = nn.LayerNorm(norm_shape)
 
     def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
@@ -534,8 +522,8 @@ class TransformerEncoder(nn.Module):
         use_bias: bool = False,
     ) -> None:
         super().__init__()
-        _require_size("vocab_size", vocab_size)
-        _require_size("num_blks", num_blks)
+        _require_positive_int("vocab_size", vocab_size)
+        _require_positive_int("num_blks", num_blks)
         self.num_hiddens = num_hiddens
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)

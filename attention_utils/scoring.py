@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import _require_tensor
+from .checks import _require_positive_int, _require_probability, _require_tensor
 
 __all__ = [
     "AdditiveAttention",
@@ -186,21 +186,28 @@ def _check_qkv(
 
 
 class _ScoredAttention(nn.Module):
-    """Attention pooling with a learned scoring function: subclasses define ``scores`` only.
+    """Attention pooling with a scoring function: subclasses define ``scores`` only.
 
     ``forward`` checks the inputs, scores every query against every key, applies the masked
-    softmax and averages the values; the weights stay in ``self.attention_weights``.
+    softmax and averages the values; the weights stay in ``self.attention_weights``. Sizes left
+    as None (dot-product attention takes any ``d``) are not checked against the inputs.
     """
 
-    def __init__(self, query_size: int, key_size: int, dropout: float) -> None:
+    def __init__(self, dropout: float, query_size: int | None = None, key_size: int | None = None) -> None:
         super().__init__()
-        self._sizes = (query_size, key_size)
-        self.dropout = nn.Dropout(dropout)
+        self._sizes = tuple(
+            None if size is None else _require_positive_int(name, size)
+            for name, size in (("query_size", query_size), ("key_size", key_size))
+        )
+        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
         self.attention_weights: torch.Tensor | None = None
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``a(q, k)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
         raise NotImplementedError
+
+    def _check_inputs(self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> None:
+        _check_qkv(queries, keys, values, *self._sizes)
 
     def forward(
         self,
@@ -225,7 +232,7 @@ class _ScoredAttention(nn.Module):
             TypeError, ValueError: for tensors of the wrong dtype, rank or sizes, and for bad
                 ``valid_lens`` (see :func:`masked_softmax`).
         """
-        _check_qkv(queries, keys, values, *self._sizes)
+        self._check_inputs(queries, keys, values)
         scores = self.scores(queries, keys)  # (batch_size, num_queries, num_keys)
         self.attention_weights = masked_softmax(scores, valid_lens)
         return torch.bmm(self.dropout(self.attention_weights), values)  # (batch_size, num_queries, value_size)
@@ -250,7 +257,8 @@ class AdditiveAttention(_ScoredAttention):
     """
 
     def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float) -> None:
-        super().__init__(query_size, key_size, dropout)
+        super().__init__(dropout, query_size, key_size)
+        _require_positive_int("num_hiddens", num_hiddens)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
         self.w_v = nn.Linear(num_hiddens, 1, bias=False)
@@ -262,7 +270,7 @@ class AdditiveAttention(_ScoredAttention):
         return self.w_v(torch.tanh(features)).squeeze(-1)  # (batch_size, num_queries, num_keys)
 
 
-class DotProductAttention(nn.Module):
+class DotProductAttention(_ScoredAttention):
     """Scaled dot-product attention: ``a(q, k) = q^T k / sqrt(d)``.
 
     Queries and keys must have the same length ``d``. In matrix form,
@@ -284,10 +292,21 @@ class DotProductAttention(nn.Module):
     """
 
     def __init__(self, dropout: float, need_weights: bool = True) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
+        super().__init__(dropout)
         self.need_weights = need_weights
-        self.attention_weights: torch.Tensor | None = None
+
+    def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """``q^T k / sqrt(d)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
+        return torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(queries.shape[-1])
+
+    def _check_inputs(self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> None:
+        _check_qkv(queries, keys, values)
+        if keys.shape[-1] != queries.shape[-1]:
+            raise ValueError(
+                "dot-product attention needs queries (batch_size, num_queries, d) and keys "
+                f"(batch_size, num_keys, d) of the same d, got {tuple(queries.shape)} and "
+                f"{tuple(keys.shape)}; use AdditiveAttention or BilinearAttention for different sizes"
+            )
 
     def forward(
         self,
@@ -296,34 +315,15 @@ class DotProductAttention(nn.Module):
         values: torch.Tensor,
         valid_lens: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Attend from ``queries`` to ``keys`` and average ``values``.
+        """As for the other scoring layers, with ``query_size = key_size = d``.
 
-        Args:
-            queries: ``(batch_size, num_queries, d)``.
-            keys: ``(batch_size, num_keys, d)``.
-            values: ``(batch_size, num_keys, value_size)``.
-            valid_lens: None, ``(batch_size,)`` or ``(batch_size, num_queries)``, as in
-                :func:`masked_softmax`.
-
-        Returns:
-            ``(batch_size, num_queries, value_size)``.
-
-        Raises:
-            TypeError, ValueError: for tensors of the wrong dtype, rank or sizes (queries and keys
-                of different lengths ``d``), and for bad ``valid_lens``.
+        Returns ``(batch_size, num_queries, value_size)``; raises TypeError or ValueError for bad
+        tensors (including queries and keys of different lengths ``d``) and bad ``valid_lens``.
+        With ``need_weights`` False it takes the fused path and keeps no weights.
         """
-        _check_qkv(queries, keys, values)
-        d = queries.shape[-1]
-        if keys.shape[-1] != d:
-            raise ValueError(
-                "dot-product attention needs queries (batch_size, num_queries, d) and keys "
-                f"(batch_size, num_keys, d) of the same d, got {tuple(queries.shape)} and "
-                f"{tuple(keys.shape)}; use AdditiveAttention or BilinearAttention for different sizes"
-            )
         if self.need_weights:
-            scores = torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(d)  # (batch_size, num_queries, num_keys)
-            self.attention_weights = masked_softmax(scores, valid_lens)
-            return torch.bmm(self.dropout(self.attention_weights), values)  # (batch_size, num_queries, value_size)
+            return super().forward(queries, keys, values, valid_lens)  # the readable path
+        self._check_inputs(queries, keys, values)
         self.attention_weights = None
         num_queries, num_keys = queries.shape[1], keys.shape[1]
         if valid_lens is not None:
@@ -380,7 +380,7 @@ class BilinearAttention(_ScoredAttention):
     """
 
     def __init__(self, query_size: int, key_size: int, dropout: float) -> None:
-        super().__init__(query_size, key_size, dropout)
+        super().__init__(dropout, query_size, key_size)
         self.W = nn.Linear(key_size, query_size, bias=False)
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:

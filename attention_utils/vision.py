@@ -28,7 +28,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .checks import _require_tensor
+from .checks import _require_positive_int, _require_tensor
 
 __all__ = [
     "CBAM",
@@ -43,14 +43,6 @@ __all__ = [
     "eca_kernel_size",
     "resnet50",
 ]
-
-
-def _require_channels(channels: object) -> int:
-    if isinstance(channels, bool) or not isinstance(channels, int):
-        raise TypeError(f"channels must be a positive int, got {channels!r}")
-    if channels < 1:
-        raise ValueError(f"channels must be a positive int, got {channels}")
-    return channels
 
 
 def _require_reduction(channels: int, reduction: object) -> int:
@@ -108,7 +100,7 @@ class SEBlock(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
-        self.channels = _require_channels(channels)
+        self.channels = _require_positive_int("channels", channels)
         self.reduction = _require_reduction(channels, reduction)
         hidden = channels // reduction
         self.squeeze = nn.AdaptiveAvgPool2d(1)
@@ -152,7 +144,7 @@ class ChannelAttention(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
-        self.channels = _require_channels(channels)
+        self.channels = _require_positive_int("channels", channels)
         self.reduction = _require_reduction(channels, reduction)
         hidden = channels // reduction
         self.mlp = nn.Sequential(
@@ -197,7 +189,7 @@ class SpatialAttention(nn.Module):
 
     def __init__(self, channels: int, kernel_size: int = 7) -> None:
         super().__init__()
-        self.channels = _require_channels(channels)
+        self.channels = _require_positive_int("channels", channels)
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
             raise ValueError(f"kernel_size must be a positive odd int, got {kernel_size!r}")
         if kernel_size % 2 == 0:
@@ -276,7 +268,7 @@ def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
 
     Source: Wang et al., "ECA-Net", CVPR 2020, arXiv:1910.03151, eq. (12).
     """
-    _require_channels(channels)
+    _require_positive_int("channels", channels)
     if not gamma > 0:
         raise ValueError(f"gamma must be > 0, got {gamma!r}")
     t = int(abs((math.log2(channels) + b) / gamma))
@@ -311,7 +303,7 @@ class ECA(nn.Module):
         self, channels: int, gamma: float = 2, b: float = 1, kernel_size: int | None = None
     ) -> None:
         super().__init__()
-        self.channels = _require_channels(channels)
+        self.channels = _require_positive_int("channels", channels)
         if kernel_size is None:
             kernel_size = eca_kernel_size(channels, gamma, b)
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
@@ -360,7 +352,7 @@ class SimAM(nn.Module):
 
     def __init__(self, channels: int | None = None, e_lambda: float = 1e-4) -> None:
         super().__init__()
-        self.channels = None if channels is None else _require_channels(channels)
+        self.channels = None if channels is None else _require_positive_int("channels", channels)
         if not (isinstance(e_lambda, (int, float)) and math.isfinite(e_lambda) and e_lambda > 0):
             raise ValueError(f"e_lambda must be a positive finite number, got {e_lambda!r}")
         self.e_lambda = float(e_lambda)

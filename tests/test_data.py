@@ -37,8 +37,8 @@ def test_noise_has_the_requested_spread():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"n_train": 0}, ValueError, "n_train must be >= 1"),
-        ({"n_train": 2.5}, TypeError, "n_train must be an int"),
+        ({"n_train": 0}, ValueError, "n_train must be a positive int"),
+        ({"n_train": 2.5}, TypeError, "n_train must be a positive int"),
         ({"noise_std": 0}, ValueError, "noise_std must be a positive finite number"),
         ({"noise_std": -0.5}, ValueError, "noise_std must be a positive finite number"),
         ({"seed": "zero"}, TypeError, "seed must be an int"),

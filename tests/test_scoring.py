@@ -338,3 +338,18 @@ def test_fused_path_errors_like_the_readable_path():
         layer(q, k, v, torch.tensor([5, 1]))
     with pytest.raises(ValueError, match=r"\(batch_size, num_queries\) = \(2, 3\)"):
         layer(q, k, v, torch.ones(2, 2, dtype=torch.long))
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: AdditiveAttention(0, 4, 8, 0.1), ValueError, "key_size must be a positive int"),
+        (lambda: AdditiveAttention(4, 4.0, 8, 0.1), TypeError, "query_size must be a positive int"),
+        (lambda: AdditiveAttention(4, 4, -8, 0.1), ValueError, "num_hiddens must be a positive int"),
+        (lambda: BilinearAttention(4, 4, 1.5), ValueError, r"dropout must be a probability in \[0, 1\)"),
+        (lambda: DotProductAttention(-0.1), ValueError, r"dropout must be a probability in \[0, 1\)"),
+    ],
+)
+def test_bad_constructor_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
