@@ -7,26 +7,112 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``plotting``: heatmaps of attention weights and curves (chapter 01 on)
 - ``data``: the book's synthetic datasets (regression, sentences, images), deterministic given a seed
 - ``kernel_regression``: Nadaraya--Watson attention pooling (chapter 02)
-- ``scoring``: masked softmax and the additive, dot-product and bilinear scores (chapter 03)
-- ``multihead``: multi-head attention, positional encoding, the Transformer encoder block (chapter 04)
-- ``vision``: SE, CBAM, ECA and SimAM, and a ResNet-50 builder (chapter 05)
+- ``scoring``: the attention core ``attention``, masked softmax and the additive, dot-product and
+  bilinear scores (chapter 03); every later attention layer calls the core
+- ``multihead``: multi-head attention, split and merge of heads (chapter 04)
+- ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
+  encoder (chapter 04; Part II adds the decoder)
+- ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
+- ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
 - ``training``: the training loop the chapters share
 
-The package's ``__all__`` is the union of the modules' ``__all__`` lists, so a name is public
-here exactly when its module says so.
+The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
+modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
+says so.
 """
 
-from . import checks, data, kernel_regression, multihead, plotting, scoring, training, vision
+from . import (
+    checks,
+    data,
+    kernel_regression,
+    multihead,
+    plotting,
+    resnet,
+    scoring,
+    training,
+    transformer,
+    vision,
+)
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
 from .multihead import *  # noqa: F403
 from .plotting import *  # noqa: F403
+from .resnet import *  # noqa: F403
 from .scoring import *  # noqa: F403
 from .training import *  # noqa: F403
+from .transformer import *  # noqa: F403
 from .vision import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-_modules = [checks, data, kernel_regression, multihead, plotting, scoring, training, vision]
-__all__ = sorted(name for module in _modules for name in module.__all__)
+# Explicit, module by module; tests/test_package.py checks that it is exactly the union of the
+# modules' own __all__ lists, with no name twice, and that every name a chapter imports is here.
+__all__ = [
+    # checks
+    "check_shape",
+    # data
+    "AGENTS",
+    "AGENT_ADJECTIVES",
+    "ChannelShapesData",
+    "CoreferenceData",
+    "PLACES",
+    "PLACE_ADJECTIVES",
+    "RegressionData",
+    "VERBS",
+    "channel_shapes_data",
+    "coreference_data",
+    "kernel_regression_data",
+    "make_sentence",
+    "regression_truth",
+    # kernel_regression
+    "KERNELS",
+    "NWKernelRegression",
+    "boxcar_kernel",
+    "epanechnikov_kernel",
+    "gaussian_kernel",
+    "leave_one_out",
+    "nadaraya_watson",
+    # multihead
+    "MultiHeadAttention",
+    "as_torch_multihead",
+    "merge_heads",
+    "split_heads",
+    # plotting
+    "plot_lines",
+    "plot_regression",
+    "show_heatmaps",
+    # resnet
+    "ATTENTION_MODULES",
+    "ATTENTION_PLACES",
+    "AttentionEntry",
+    "Bottleneck",
+    "ResNet",
+    "make_attention",
+    "register_attention",
+    "resnet50",
+    # scoring
+    "AdditiveAttention",
+    "BilinearAttention",
+    "DotProductAttention",
+    "attention",
+    "masked_softmax",
+    "valid_lens_to_mask",
+    # training
+    "TrainingHistory",
+    "train",
+    # transformer
+    "AddNorm",
+    "PositionWiseFFN",
+    "PositionalEncoding",
+    "TransformerEncoder",
+    "TransformerEncoderBlock",
+    # vision
+    "CBAM",
+    "ChannelAttention",
+    "ECA",
+    "SEBlock",
+    "SimAM",
+    "SpatialAttention",
+    "eca_kernel_size",
+]

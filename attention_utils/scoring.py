@@ -1,4 +1,4 @@
-"""Attention scoring functions: masked softmax, additive, (scaled) dot-product and bilinear scores.
+"""Attention scoring functions and the one attention core every later module calls.
 
 Sources:
     D. Bahdanau, K. Cho, Y. Bengio, "Neural machine translation by jointly learning to align and
@@ -14,15 +14,22 @@ Every layer here computes, for queries q_i, keys k_j and values v_j,
 
     output_i = sum_j softmax_j(a(q_i, k_j)) v_j
 
-and differs only in the scoring function a. After a forward call each layer keeps the weights it
-used in ``self.attention_weights``, shape ``(batch_size, num_queries, num_keys)``, for plotting.
+and differs only in the scoring function a. :func:`attention` is scaled dot-product attention as
+a function, ``a(q, k) = q^T k / sqrt(d)``; :class:`DotProductAttention`, multi-head attention and
+every later chapter's layer call it, so the choice between the readable path (which builds the
+weights) and PyTorch's fused kernel is made in one place only. The layers keep the weights of
+their last forward, detached, in ``self.attention_weights`` (None after a fused call).
 
 Masks. ``valid_lens`` says how many keys each query may look at: key j takes part for query i of
 example b exactly when ``j < valid_lens[b]`` (shape ``(batch_size,)``) or ``j < valid_lens[b, i]``
-(shape ``(batch_size, num_queries)``); ``valid_lens[b, i] = i + 1`` is a causal mask. Masked scores
-are filled with ``torch.finfo(dtype).min`` (finite in float16 and bfloat16) and masked weights are
-set to exactly 0. A query whose keys are all masked (valid length 0) gets all-zero weights, so its
-attention output is the zero vector: a defined result with no NaN.
+(shape ``(batch_size, num_queries)``); every other leading dimension (the heads of multi-head
+attention) shares example b's lengths. ``causal=True`` also hides key j from query i when
+``j > i + num_keys - num_queries`` (the future; aligned at the last key, so a query appended to a
+cache of keys sees them all). Masked scores are filled with ``torch.finfo(dtype).min`` (finite in
+float16 and bfloat16) and masked weights are set to exactly 0. A query whose keys are all masked
+gets all-zero weights, so its output is the zero vector, on both paths: a defined result with no
+NaN. (``torch.nn.MultiheadAttention`` returns NaN for such a query; this library differs on
+purpose.)
 """
 
 from __future__ import annotations
@@ -33,19 +40,35 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import _require_positive_int, _require_probability, _require_tensor
+from .checks import (
+    _require_bool,
+    _require_dtype,
+    _require_positive,
+    _require_positive_int,
+    _require_probability,
+    _require_tensor,
+)
 
 __all__ = [
     "AdditiveAttention",
     "BilinearAttention",
     "DotProductAttention",
+    "attention",
     "masked_softmax",
     "valid_lens_to_mask",
 ]
 
 
-def _check_valid_lens(valid_lens: object, batch_size: int, num_queries: int, num_keys: int) -> torch.Tensor:
-    """Raise a clear error unless ``valid_lens`` is an integer tensor of an accepted shape and range."""
+# --- checks (run once, at the public boundary) ----------------------------------------------
+
+
+def _check_valid_lens(
+    valid_lens: object, batch_size: int, num_queries: int, num_keys: int
+) -> torch.Tensor:
+    """Raise a clear error unless ``valid_lens`` is an integer tensor of an accepted shape and range.
+
+    The range check is the only host synchronisation a public call makes.
+    """
     if not isinstance(valid_lens, torch.Tensor):
         raise TypeError(
             f"valid_lens must be None or an integer torch.Tensor, got {type(valid_lens).__name__}"
@@ -58,14 +81,154 @@ def _check_valid_lens(valid_lens: object, batch_size: int, num_queries: int, num
     if tuple(valid_lens.shape) not in ((batch_size,), (batch_size, num_queries)):
         raise ValueError(
             f"valid_lens must have shape (batch_size,) = ({batch_size},) or "
-            f"(batch_size, num_queries) = ({batch_size}, {num_queries}), got {tuple(valid_lens.shape)}"
+            f"(batch_size, num_queries) = ({batch_size}, {num_queries}), "
+            f"got {tuple(valid_lens.shape)}"
         )
-    if valid_lens.numel() and (bool((valid_lens < 0).any()) or bool((valid_lens > num_keys).any())):
+    if valid_lens.numel() and bool(((valid_lens < 0) | (valid_lens > num_keys)).any()):
         raise ValueError(
             f"valid_lens must lie in [0, num_keys] = [0, {num_keys}], got values from "
             f"{int(valid_lens.min())} to {int(valid_lens.max())}"
         )
     return valid_lens
+
+
+def _check_qkv(
+    queries: object,
+    keys: object,
+    values: object,
+    query_size: int | None = None,
+    key_size: int | None = None,
+    min_dim: int = 3,
+) -> None:
+    """Raise a clear error unless queries, keys and values have compatible shapes and one dtype.
+
+    Shapes ``(*batch, num_queries, query_size)``, ``(*batch, num_keys, key_size)`` and
+    ``(*batch, num_keys, value_size)`` with the same leading dimensions ``batch`` (at least
+    ``min_dim - 2`` of them). Grouped-query attention (keys with fewer heads than queries) will
+    relax the equality of the leading dimensions here.
+    """
+    lead = "(batch_size, " if min_dim >= 3 else "(..., "
+    expected = {
+        "queries": f"{lead}num_queries, query_size)",
+        "keys": f"{lead}num_keys, key_size)",
+        "values": f"{lead}num_keys, value_size)",
+    }
+    for name, tensor in (("queries", queries), ("keys", keys), ("values", values)):
+        _require_tensor(name, tensor)
+        if tensor.dim() < min_dim:
+            raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(tensor.shape)}")
+    if not queries.dtype == keys.dtype == values.dtype:
+        raise TypeError(
+            "queries, keys and values must share a dtype, got "
+            f"{queries.dtype}, {keys.dtype}, {values.dtype}"
+        )
+    if not queries.shape[:-2] == keys.shape[:-2] == values.shape[:-2]:
+        raise ValueError(
+            "queries, keys and values must have the same batch_size (the same leading dimensions), "
+            "got shapes "
+            f"{tuple(queries.shape)}, {tuple(keys.shape)}, {tuple(values.shape)}"
+        )
+    if keys.shape[-2] != values.shape[-2]:
+        raise ValueError(
+            "keys and values must have the same num_keys (one value per key), got "
+            f"{tuple(keys.shape)} and {tuple(values.shape)}"
+        )
+    if keys.shape[-2] == 0:
+        raise ValueError(f"keys must hold at least one key (num_keys >= 1), got {tuple(keys.shape)}")
+    if query_size is not None and queries.shape[-1] != query_size:
+        raise ValueError(
+            f"queries must have shape {lead}num_queries, query_size={query_size}), "
+            f"got {tuple(queries.shape)}"
+        )
+    if key_size is not None and keys.shape[-1] != key_size:
+        raise ValueError(
+            f"keys must have shape {lead}num_keys, key_size={key_size}), got {tuple(keys.shape)}"
+        )
+
+
+def _check_same_d(queries: torch.Tensor, keys: torch.Tensor) -> None:
+    """Dot-product scores need queries and keys of one length ``d >= 1``."""
+    if keys.shape[-1] != queries.shape[-1]:
+        raise ValueError(
+            "dot-product attention needs queries (..., num_queries, d) and keys "
+            f"(..., num_keys, d) of the same d, got {tuple(queries.shape)} and "
+            f"{tuple(keys.shape)}; use AdditiveAttention or BilinearAttention for different sizes"
+        )
+    if queries.shape[-1] == 0:
+        raise ValueError(
+            "queries and keys must have d >= 1 features: with d = 0 every score is 0 / sqrt(0), "
+            f"got shapes {tuple(queries.shape)} and {tuple(keys.shape)}"
+        )
+
+
+def _check_attn_mask(attn_mask: object, dtype: torch.dtype, scores_shape: torch.Size) -> None:
+    """A boolean mask (True = take part) or a float bias that broadcasts to the scores."""
+    if not isinstance(attn_mask, torch.Tensor):
+        raise TypeError(f"attn_mask must be None or a torch.Tensor, got {type(attn_mask).__name__}")
+    if attn_mask.dtype != torch.bool and attn_mask.dtype != dtype:
+        raise TypeError(
+            f"attn_mask must be a bool tensor (True = the key takes part) or a float tensor of "
+            f"the queries' dtype {dtype} (added to the scores), got {attn_mask.dtype}"
+        )
+    try:
+        broadcast = torch.broadcast_shapes(attn_mask.shape, scores_shape)
+    except RuntimeError:
+        broadcast = None
+    if broadcast != scores_shape:
+        raise ValueError(
+            f"attn_mask must broadcast to the scores' shape (..., num_queries, num_keys) = "
+            f"{tuple(scores_shape)}, got {tuple(attn_mask.shape)}"
+        )
+
+
+# --- masks ------------------------------------------------------------------------------------
+
+
+def _valid_lens_mask(valid_lens: torch.Tensor, ndim: int, num_keys: int) -> torch.Tensor:
+    """Bool mask (True = take part) that broadcasts to scores ``(batch_size, ..., nq, nk)``."""
+    positions = torch.arange(num_keys, device=valid_lens.device)  # (num_keys,)
+    if valid_lens.dim() == 1:
+        lens = valid_lens.reshape(-1, *([1] * (ndim - 1)))  # (batch_size, 1, ..., 1)
+    else:
+        lens = valid_lens.reshape(valid_lens.shape[0], *([1] * (ndim - 3)), -1, 1)
+        # (batch_size, 1, ..., num_queries, 1)
+    return positions < lens  # (batch_size, 1, ..., num_queries or 1, num_keys)
+
+
+def _causal_mask(num_queries: int, num_keys: int, device: torch.device) -> torch.Tensor:
+    """``mask[i, j] = j <= i + num_keys - num_queries``: no query sees a later key."""
+    ones = torch.ones(num_queries, num_keys, dtype=torch.bool, device=device)
+    return ones.tril(num_keys - num_queries)  # (num_queries, num_keys)
+
+
+def _key_mask(
+    valid_lens: torch.Tensor | None,
+    attn_mask: torch.Tensor | None,
+    causal: bool,
+    queries: torch.Tensor,
+    num_keys: int,
+) -> torch.Tensor | None:
+    """All boolean masks combined (True = take part), or None when nothing is masked."""
+    mask = None
+    if valid_lens is not None:
+        mask = _valid_lens_mask(valid_lens.to(queries.device), queries.dim(), num_keys)
+    if causal:
+        future = _causal_mask(queries.shape[-2], num_keys, queries.device)  # (num_queries, num_keys)
+        mask = future if mask is None else mask & future
+    if attn_mask is not None:
+        mask = attn_mask if mask is None else mask & attn_mask
+    return mask  # broadcasts to (..., num_queries, num_keys)
+
+
+def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Softmax over the last axis with masked entries filled by the dtype's minimum, then 0."""
+    if mask is None:
+        return F.softmax(scores, dim=-1)  # (..., num_queries, num_keys)
+    weights = F.softmax(scores.masked_fill(~mask, torch.finfo(scores.dtype).min), dim=-1)
+    return weights.masked_fill(~mask, 0.0)  # (..., num_queries, num_keys)
+
+
+# --- public mask helpers ------------------------------------------------------------------------
 
 
 def valid_lens_to_mask(
@@ -75,7 +238,7 @@ def valid_lens_to_mask(
 
     ``mask[b, i, j] = j < valid_lens[b]`` for 1-D ``valid_lens``, and ``j < valid_lens[b, i]`` for
     2-D ones. This is the convention of the boolean ``attn_mask`` of
-    ``torch.nn.functional.scaled_dot_product_attention``, so the mask can be passed to it as is.
+    ``torch.nn.functional.scaled_dot_product_attention`` and of :func:`attention`.
 
     Args:
         valid_lens: None, or an integer tensor of shape ``(batch_size,)`` or
@@ -88,112 +251,235 @@ def valid_lens_to_mask(
         ``(batch_size, num_queries, num_keys)`` on ``valid_lens``'s device.
 
     Raises:
-        TypeError: if ``valid_lens`` is not an integer tensor.
+        TypeError: if ``valid_lens`` is not an integer tensor or a size is not an int.
         ValueError: if its shape is neither ``(batch_size,)`` nor ``(batch_size, num_queries)``,
             or an entry is negative or larger than ``num_keys``.
     """
+    _require_positive_int("num_queries", num_queries)
+    _require_positive_int("num_keys", num_keys)
     if valid_lens is None:
         return None
     batch_size = valid_lens.shape[0] if isinstance(valid_lens, torch.Tensor) and valid_lens.dim() else -1
     _check_valid_lens(valid_lens, batch_size, num_queries, num_keys)
-    if valid_lens.dim() == 1:
-        valid_lens = valid_lens[:, None].expand(-1, num_queries)  # (batch_size, num_queries)
-    positions = torch.arange(num_keys, device=valid_lens.device)  # (num_keys,)
-    return positions < valid_lens[:, :, None]  # (batch_size, num_queries, num_keys)
+    mask = _valid_lens_mask(valid_lens, 3, num_keys)  # (batch_size, 1 or num_queries, num_keys)
+    return mask.expand(batch_size, num_queries, num_keys)  # (batch_size, num_queries, num_keys)
 
 
 def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Tensor:
     """Softmax over the last axis of ``X``, ignoring the keys that ``valid_lens`` masks out.
 
-    ``weights[b, i, j] = exp(X[b, i, j]) / sum_{j' < L} exp(X[b, i, j'])`` for ``j < L`` and 0
-    otherwise, where ``L`` is ``valid_lens[b]`` or ``valid_lens[b, i]``. Masked scores are filled
-    with ``torch.finfo(X.dtype).min`` before the softmax, and masked weights are then set to exactly
-    0. A row with ``L = 0`` (every key masked) is all zeros: it does not sum to 1, but it is defined
+    ``weights[b, ..., i, j] = exp(X[b, ..., i, j]) / sum_{j' < L} exp(X[b, ..., i, j'])`` for
+    ``j < L`` and 0 otherwise, where ``L`` is ``valid_lens[b]`` or ``valid_lens[b, i]``, shared by
+    every middle dimension (e.g. the heads). Masked scores are filled with
+    ``torch.finfo(X.dtype).min`` before the softmax, and masked weights are then set to exactly 0.
+    A row with ``L = 0`` (every key masked) is all zeros: it does not sum to 1, but it is defined
     and gives an attention output of 0.
 
     Args:
-        X: scores, floating point, shape ``(batch_size, num_queries, num_keys)``.
+        X: scores, floating point, shape ``(batch_size, ..., num_queries, num_keys)``; D2L's
+            ``(batch_size, num_queries, num_keys)`` and multi-head
+            ``(batch_size, num_heads, num_queries, num_keys)`` are both fine.
         valid_lens: None (no mask), or an integer tensor of shape ``(batch_size,)`` (one length per
             example) or ``(batch_size, num_queries)`` (one per query; ``i + 1`` is a causal mask),
             entries in ``[0, num_keys]``.
 
     Returns:
-        Weights of shape ``(batch_size, num_queries, num_keys)``, ``X``'s dtype.
+        Weights of ``X``'s shape and dtype.
 
     Raises:
         TypeError: if ``X`` is not a floating-point tensor or ``valid_lens`` is not an integer tensor.
-        ValueError: if ``X`` is not 3-D, ``valid_lens`` has the wrong shape, or an entry of
-            ``valid_lens`` is negative or larger than ``num_keys``.
+        ValueError: if ``X`` has fewer than 2 dimensions (3 with per-query lengths),
+            ``valid_lens`` has the wrong shape, or an entry of ``valid_lens`` is negative or larger
+            than ``num_keys``.
 
     Source: D2L sec. 11.3 (arXiv:2106.11342), which fills with -1e6; the dtype's minimum here keeps
     float16 finite, and the explicit zeroing defines the all-masked row.
     """
     _require_tensor("X", X)
-    if X.dim() != 3:
+    if X.dim() < 2:
         raise ValueError(
-            f"X must have shape (batch_size, num_queries, num_keys), got {tuple(X.shape)}"
+            f"X must have shape (batch_size, ..., num_queries, num_keys), got {tuple(X.shape)}"
         )
     if valid_lens is None:
-        return F.softmax(X, dim=-1)  # (batch_size, num_queries, num_keys)
-    batch_size, num_queries, num_keys = X.shape
-    _check_valid_lens(valid_lens, batch_size, num_queries, num_keys)
-    mask = valid_lens_to_mask(valid_lens.to(X.device), num_queries, num_keys)  # (batch_size, num_queries, num_keys)
-    scores = X.masked_fill(~mask, torch.finfo(X.dtype).min)
-    weights = F.softmax(scores, dim=-1)  # (batch_size, num_queries, num_keys)
-    return weights.masked_fill(~mask, 0.0)
+        return F.softmax(X, dim=-1)  # (batch_size, ..., num_queries, num_keys)
+    per_query = isinstance(valid_lens, torch.Tensor) and valid_lens.dim() == 2
+    if per_query and X.dim() < 3:
+        raise ValueError(
+            "valid_lens of shape (batch_size, num_queries) needs X of shape "
+            f"(batch_size, ..., num_queries, num_keys), got {tuple(X.shape)}"
+        )
+    num_queries = X.shape[-2] if X.dim() >= 3 else 1
+    _check_valid_lens(valid_lens, X.shape[0], num_queries, X.shape[-1])
+    mask = _valid_lens_mask(valid_lens.to(X.device), X.dim(), X.shape[-1])
+    return _masked_softmax(X, mask)  # (batch_size, ..., num_queries, num_keys)
 
 
-def _check_qkv(
+# --- the core -----------------------------------------------------------------------------------
+
+
+def _pool(
+    scores: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None, dropout_p: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The readable tail shared by every score: masked softmax, dropout, weighted sum of values."""
+    weights = _masked_softmax(scores, mask)  # (..., num_queries, num_keys)
+    dropped = F.dropout(weights, dropout_p) if dropout_p > 0 else weights
+    return dropped @ values, weights  # (..., num_queries, value_size), (..., nq, nk)
+
+
+def _fused(
     queries: torch.Tensor,
     keys: torch.Tensor,
     values: torch.Tensor,
-    query_size: int | None = None,
-    key_size: int | None = None,
-) -> None:
-    """Raise a clear error unless queries, keys and values have compatible 3-D shapes."""
-    expected = {
-        "queries": "(batch_size, num_queries, query_size)",
-        "keys": "(batch_size, num_keys, key_size)",
-        "values": "(batch_size, num_keys, value_size)",
-    }
-    for name, tensor in (("queries", queries), ("keys", keys), ("values", values)):
-        _require_tensor(name, tensor)
-        if tensor.dim() != 3:
-            raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(tensor.shape)}")
-    if not queries.dtype == keys.dtype == values.dtype:
-        raise TypeError(
-            f"queries, keys and values must share a dtype, got {queries.dtype}, {keys.dtype}, {values.dtype}"
-        )
-    if not queries.shape[0] == keys.shape[0] == values.shape[0]:
-        raise ValueError(
-            "queries, keys and values must have the same batch_size, got shapes "
-            f"{tuple(queries.shape)}, {tuple(keys.shape)}, {tuple(values.shape)}"
-        )
-    if keys.shape[1] != values.shape[1]:
-        raise ValueError(
-            "keys (batch_size, num_keys, key_size) and values (batch_size, num_keys, value_size) "
-            f"must have the same num_keys, got {tuple(keys.shape)} and {tuple(values.shape)}"
-        )
-    if query_size is not None and queries.shape[-1] != query_size:
-        raise ValueError(
-            f"queries must have shape (batch_size, num_queries, query_size={query_size}), "
-            f"got {tuple(queries.shape)}"
-        )
-    if key_size is not None and keys.shape[-1] != key_size:
-        raise ValueError(
-            f"keys must have shape (batch_size, num_keys, key_size={key_size}), got {tuple(keys.shape)}"
-        )
+    mask: torch.Tensor | None,
+    dropout_p: float,
+    scale: float,
+    is_causal: bool,
+) -> torch.Tensor:
+    """``F.scaled_dot_product_attention`` with 4-D inputs and zero output for all-masked rows."""
+    if queries.dim() < 4:
+        # PyTorch 2.13's CPU dispatcher sends 3-D inputs to its slow math kernel and 4-D ones to
+        # the fused kernel (3-4x faster, benchmarks/bench_scoring.py): add leading dimensions.
+        # The mask broadcasts from the right, so it needs none.
+        extra = 4 - queries.dim()
+        queries, keys, values = (t[(None,) * extra] for t in (queries, keys, values))
+        output = _fused(queries, keys, values, mask, dropout_p, scale, is_causal)
+        return output[(0,) * extra]  # (..., num_queries, value_size)
+    output = F.scaled_dot_product_attention(
+        queries, keys, values, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal, scale=scale
+    )  # (..., num_queries, value_size)
+    if mask is not None and mask.dtype == torch.bool:
+        output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
+    return output
+
+
+def _attention(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    valid_lens: torch.Tensor | None = None,
+    attn_mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    need_weights: bool = False,
+    scale: float | None = None,
+    causal: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """:func:`attention` without the argument checks: for callers that checked already."""
+    num_queries, num_keys = queries.shape[-2], keys.shape[-2]
+    if scale is None:
+        scale = 1.0 / math.sqrt(queries.shape[-1])
+    bias = None
+    if attn_mask is not None and attn_mask.dtype != torch.bool:
+        bias, attn_mask = attn_mask, None  # a float mask is added to the scores
+    if not need_weights:  # the fused path
+        is_causal = causal and valid_lens is None and attn_mask is None and bias is None
+        is_causal = is_causal and num_queries == num_keys  # PyTorch's own mask is top-left aligned
+        mask = None if is_causal else _key_mask(valid_lens, attn_mask, causal, queries, num_keys)
+        if bias is not None and mask is not None:
+            bias = bias.masked_fill(~mask, torch.finfo(bias.dtype).min)
+        output = _fused(
+            queries, keys, values, mask if bias is None else bias, dropout_p, scale, is_causal
+        )  # (..., num_queries, value_size)
+        if bias is not None and mask is not None:
+            output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
+        return output, None
+    # The readable path. Scaling the queries before the matmul (not the scores after it) keeps
+    # q . k / sqrt(d) finite in float16 wherever the fused kernel's result is finite.
+    scores = (queries * scale) @ keys.transpose(-2, -1)  # (..., num_queries, num_keys)
+    if bias is not None:
+        scores = scores + bias
+    mask = _key_mask(valid_lens, attn_mask, causal, queries, num_keys)
+    return _pool(scores, values, mask, dropout_p)
+
+
+def attention(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    valid_lens: torch.Tensor | None = None,
+    attn_mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    need_weights: bool = False,
+    scale: float | None = None,
+    causal: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Scaled dot-product attention ``softmax(Q K^T / sqrt(d) + masks) V``, the book's one core.
+
+    Two paths compute the same numbers (up to rounding, in every floating dtype):
+
+    - ``need_weights=True``, the readable path: ``scores = (Q * scale) K^T``, a masked softmax
+      (:func:`masked_softmax`'s rules), dropout, ``weights V``; it returns the weights.
+    - ``need_weights=False``, the fused path: PyTorch's ``F.scaled_dot_product_attention``
+      (inputs given 4-D, which selects its fast CPU kernel); it returns no weights.
+
+    A query whose keys are all masked gets the zero vector on both paths;
+    ``torch.nn.MultiheadAttention`` gives NaN there.
+
+    Args:
+        queries: ``(..., num_queries, d)``, floating point; with ``valid_lens`` the first
+            dimension is ``batch_size``, e.g. ``(batch_size, num_heads, num_queries, d)``.
+        keys: ``(..., num_keys, d)``, the same leading dimensions and dtype.
+        values: ``(..., num_keys, value_size)``.
+        valid_lens: None, or integer lengths ``(batch_size,)`` or ``(batch_size, num_queries)``:
+            key j takes part for query i of example b when ``j < valid_lens[b]`` (or
+            ``valid_lens[b, i]``), shared by every middle dimension (the heads).
+        attn_mask: None; a bool tensor that broadcasts to ``(..., num_queries, num_keys)``, True
+            where the key takes part (``scaled_dot_product_attention``'s convention); or a float
+            tensor of the queries' dtype added to the scores (an all ``-inf`` row of it gives NaN,
+            as in PyTorch; use a bool mask for the zero-row rule).
+        dropout_p: dropout probability on the weights, in [0, 1); pass 0 in evaluation.
+        need_weights: which path to take (see above).
+        scale: the factor on ``q . k``; None means ``1 / sqrt(d)``.
+        causal: if True, query i sees no key j with ``j > i + num_keys - num_queries`` (aligned
+            at the last key; for ``num_queries == num_keys`` the usual ``j <= i``).
+
+    Returns:
+        ``(output, weights)``: ``output`` of shape ``(..., num_queries, value_size)``; ``weights``
+        of shape ``(..., num_queries, num_keys)`` (before dropout, still in the autograd graph)
+        on the readable path, None on the fused path.
+
+    Raises:
+        TypeError: if a tensor is not floating point, the dtypes differ, ``valid_lens`` is not an
+            integer tensor, ``attn_mask`` is neither bool nor the queries' dtype, or a flag or
+            number has the wrong type.
+        ValueError: for shapes that do not fit (the message names the expected shape), ``d = 0``,
+            no keys, ``valid_lens`` out of ``[0, num_keys]``, ``dropout_p`` outside [0, 1) or a
+            non-positive ``scale``.
+
+    Source: Vaswani et al., "Attention is all you need", NeurIPS 2017, arXiv:1706.03762,
+    sec. 3.2.1, eq. (1).
+    """
+    _check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
+    _check_same_d(queries, keys)
+    dropout_p = _require_probability("dropout_p", dropout_p)
+    _require_bool("need_weights", need_weights)
+    _require_bool("causal", causal)
+    if scale is not None:
+        scale = _require_positive("scale", scale)
+    if valid_lens is not None:
+        _check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
+    if attn_mask is not None:
+        scores_shape = torch.Size((*queries.shape[:-1], keys.shape[-2]))
+        _check_attn_mask(attn_mask, queries.dtype, scores_shape)
+    return _attention(
+        queries, keys, values, valid_lens, attn_mask, dropout_p, need_weights, scale, causal
+    )
+
+
+# --- layers -------------------------------------------------------------------------------------
 
 
 class _ScoredAttention(nn.Module):
     """Attention pooling with a scoring function: subclasses define ``scores`` only.
 
-    ``forward`` checks the inputs, scores every query against every key, applies the masked
-    softmax and averages the values; the weights stay in ``self.attention_weights``. Sizes left
-    as None (dot-product attention takes any ``d``) are not checked against the inputs.
+    ``forward`` checks the inputs once, then ``_attend`` (also called, unchecked, by layers that
+    contain this one) scores every query against every key, applies the masked softmax and
+    averages the values; the weights stay, detached, in ``self.attention_weights``. Sizes left as
+    None (dot-product attention takes any ``d``) are not checked against the inputs.
     """
 
-    def __init__(self, dropout: float, query_size: int | None = None, key_size: int | None = None) -> None:
+    def __init__(
+        self, dropout: float, query_size: int | None = None, key_size: int | None = None
+    ) -> None:
         super().__init__()
         self._sizes = tuple(
             None if size is None else _require_positive_int(name, size)
@@ -203,11 +489,29 @@ class _ScoredAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """``a(q, k)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
+        """``a(q, k)`` for every pair: ``(batch_size, ..., num_queries, num_keys)``."""
         raise NotImplementedError
 
-    def _check_inputs(self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> None:
+    def _check_inputs(self, queries: object, keys: object, values: object) -> None:
         _check_qkv(queries, keys, values, *self._sizes)
+        _require_dtype("queries", queries, self)
+
+    def _dropout_p(self) -> float:
+        return self.dropout.p if self.training else 0.0
+
+    def _attend(
+        self,
+        queries: torch.Tensor,
+        keys: torch.Tensor,
+        values: torch.Tensor,
+        valid_lens: torch.Tensor | None = None,
+        causal: bool = False,
+    ) -> torch.Tensor:
+        """The forward pass without the argument checks."""
+        mask = _key_mask(valid_lens, None, causal, queries, keys.shape[-2])
+        output, weights = _pool(self.scores(queries, keys), values, mask, self._dropout_p())
+        self.attention_weights = weights.detach()  # (batch_size, ..., num_queries, num_keys)
+        return output  # (batch_size, ..., num_queries, value_size)
 
     def forward(
         self,
@@ -215,34 +519,40 @@ class _ScoredAttention(nn.Module):
         keys: torch.Tensor,
         values: torch.Tensor,
         valid_lens: torch.Tensor | None = None,
+        *,
+        causal: bool = False,
     ) -> torch.Tensor:
         """Attend from ``queries`` to ``keys`` and average ``values``.
 
         Args:
-            queries: ``(batch_size, num_queries, query_size)``.
+            queries: ``(batch_size, num_queries, query_size)``; more leading dimensions, as in
+                ``(batch_size, num_heads, num_queries, query_size)``, are fine.
             keys: ``(batch_size, num_keys, key_size)``.
             values: ``(batch_size, num_keys, value_size)``.
             valid_lens: None, ``(batch_size,)`` or ``(batch_size, num_queries)``, as in
                 :func:`masked_softmax`.
+            causal: hide later keys from each query, as in :func:`attention`.
 
         Returns:
             ``(batch_size, num_queries, value_size)``.
 
         Raises:
-            TypeError, ValueError: for tensors of the wrong dtype, rank or sizes, and for bad
-                ``valid_lens`` (see :func:`masked_softmax`).
+            TypeError, ValueError: for tensors of the wrong dtype (also against the layer's
+                parameters), rank or sizes, and for bad ``valid_lens``.
         """
         self._check_inputs(queries, keys, values)
-        scores = self.scores(queries, keys)  # (batch_size, num_queries, num_keys)
-        self.attention_weights = masked_softmax(scores, valid_lens)
-        return torch.bmm(self.dropout(self.attention_weights), values)  # (batch_size, num_queries, value_size)
+        _require_bool("causal", causal)
+        if valid_lens is not None:
+            _check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
+        return self._attend(queries, keys, values, valid_lens, causal)
 
 
 class AdditiveAttention(_ScoredAttention):
     """Additive attention: ``a(q, k) = w_v^T tanh(W_q q + W_k k)``.
 
     Works for queries and keys of different lengths: both are projected to ``num_hiddens``.
-    Bahdanau, Cho, Bengio, ICLR 2015, arXiv:1409.0473 (eq. 6 of their appendix).
+    Bahdanau, Cho, Bengio, ICLR 2015, arXiv:1409.0473 (eq. 6 of their appendix). Always the
+    readable path (no fused kernel exists for this score).
 
     Args:
         key_size: length of each key vector.
@@ -253,7 +563,12 @@ class AdditiveAttention(_ScoredAttention):
     Attributes:
         W_k, W_q, w_v: the ``nn.Linear`` layers (no bias), weights of shapes
             ``(num_hiddens, key_size)``, ``(num_hiddens, query_size)``, ``(1, num_hiddens)``.
-        attention_weights: the weights of the last forward, ``(batch_size, num_queries, num_keys)``.
+        attention_weights: the weights of the last forward, detached,
+            ``(batch_size, num_queries, num_keys)``.
+
+    Raises:
+        TypeError: if a size is not an int or ``dropout`` is not a number.
+        ValueError: if a size is not positive or ``dropout`` is not in [0, 1).
     """
 
     def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float) -> None:
@@ -265,100 +580,57 @@ class AdditiveAttention(_ScoredAttention):
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``w_v^T tanh(W_q q + W_k k)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
-        queries, keys = self.W_q(queries), self.W_k(keys)  # (batch_size, num_queries or num_keys, num_hiddens)
-        features = queries.unsqueeze(2) + keys.unsqueeze(1)  # (batch_size, num_queries, num_keys, num_hiddens)
-        return self.w_v(torch.tanh(features)).squeeze(-1)  # (batch_size, num_queries, num_keys)
+        queries, keys = self.W_q(queries), self.W_k(keys)  # (..., num_queries or num_keys, num_hiddens)
+        features = queries.unsqueeze(-2) + keys.unsqueeze(-3)  # (..., num_queries, num_keys, num_hiddens)
+        return self.w_v(torch.tanh(features)).squeeze(-1)  # (..., num_queries, num_keys)
 
 
 class DotProductAttention(_ScoredAttention):
-    """Scaled dot-product attention: ``a(q, k) = q^T k / sqrt(d)``.
+    """Scaled dot-product attention: ``a(q, k) = q^T k / sqrt(d)``, a layer around :func:`attention`.
 
     Queries and keys must have the same length ``d``. In matrix form,
     ``softmax(Q K^T / sqrt(d)) V``. Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.2.1.
 
-    Two paths compute the same numbers:
-
-    - ``need_weights=True`` (default): the readable path, which builds the weights with
-      :func:`masked_softmax` and keeps them in ``self.attention_weights``.
-    - ``need_weights=False``: PyTorch's fused ``torch.nn.functional.scaled_dot_product_attention``
-      with a boolean ``attn_mask`` from :func:`valid_lens_to_mask` and dropout only in training;
-      ``self.attention_weights`` is set to None. For a query whose keys are all masked, recent
-      PyTorch (2.5 on) returns 0 and older versions return NaN; this layer sets that output to 0
-      either way, matching the readable path.
+    ``need_weights`` picks :func:`attention`'s path: True (default), the readable one, keeps the
+    weights in ``self.attention_weights``; False, PyTorch's fused kernel, sets it to None. Dropout
+    acts only in training. A query whose keys are all masked gets the zero vector on both paths.
 
     Args:
         dropout: dropout probability applied to the attention weights in training.
         need_weights: which path to take; an attribute that can also be set later.
+
+    Raises:
+        TypeError: if ``dropout`` is not a number or ``need_weights`` not a bool.
+        ValueError: if ``dropout`` is not in [0, 1).
     """
 
     def __init__(self, dropout: float, need_weights: bool = True) -> None:
         super().__init__(dropout)
-        self.need_weights = need_weights
+        self.need_weights = _require_bool("need_weights", need_weights)
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``q^T k / sqrt(d)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
-        return torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(queries.shape[-1])
+        scale = 1.0 / math.sqrt(queries.shape[-1])
+        return (queries * scale) @ keys.transpose(-2, -1)  # (..., num_queries, num_keys)
 
-    def _check_inputs(self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> None:
+    def _check_inputs(self, queries: object, keys: object, values: object) -> None:
         _check_qkv(queries, keys, values)
-        if keys.shape[-1] != queries.shape[-1]:
-            raise ValueError(
-                "dot-product attention needs queries (batch_size, num_queries, d) and keys "
-                f"(batch_size, num_keys, d) of the same d, got {tuple(queries.shape)} and "
-                f"{tuple(keys.shape)}; use AdditiveAttention or BilinearAttention for different sizes"
-            )
+        _check_same_d(queries, keys)
 
-    def forward(
+    def _attend(
         self,
         queries: torch.Tensor,
         keys: torch.Tensor,
         values: torch.Tensor,
         valid_lens: torch.Tensor | None = None,
+        causal: bool = False,
     ) -> torch.Tensor:
-        """As for the other scoring layers, with ``query_size = key_size = d``.
-
-        Returns ``(batch_size, num_queries, value_size)``; raises TypeError or ValueError for bad
-        tensors (including queries and keys of different lengths ``d``) and bad ``valid_lens``.
-        With ``need_weights`` False it takes the fused path and keeps no weights.
-        """
-        if self.need_weights:
-            return super().forward(queries, keys, values, valid_lens)  # the readable path
-        self._check_inputs(queries, keys, values)
-        self.attention_weights = None
-        num_queries, num_keys = queries.shape[1], keys.shape[1]
-        if valid_lens is not None:
-            _check_valid_lens(valid_lens, queries.shape[0], num_queries, num_keys)
-            valid_lens = valid_lens.to(queries.device)
-        mask = valid_lens_to_mask(valid_lens, num_queries, num_keys)  # (batch_size, num_queries, num_keys)
-        dropout_p = self.dropout.p if self.training else 0.0
-        return _fused_attention(queries, keys, values, mask, dropout_p)  # (batch_size, num_queries, value_size)
-
-
-def _fused_attention(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    mask: torch.Tensor | None,
-    dropout_p: float,
-) -> torch.Tensor:
-    """PyTorch's fused scaled dot-product attention with this module's convention for empty rows.
-
-    Shapes ``(..., num_queries, d)``, ``(..., num_keys, d)``, ``(..., num_keys, value_size)`` with
-    the same leading dimensions; ``mask`` (True = attend) broadcasts against
-    ``(..., num_queries, num_keys)``. Multi-head attention calls it with the heads as a dimension of
-    their own, ``(batch_size, num_heads, ...)``, which PyTorch's CPU kernels handle much faster than
-    heads folded into the batch. A query whose keys are all masked gets a zero output, as on the
-    readable path (PyTorch before 2.5 returns NaN there).
-    """
-    if queries.dim() == 3:
-        # PyTorch 2.13's CPU dispatcher sends 3-D inputs to its slow math kernel and 4-D ones to
-        # the fused kernel (3-4x faster, benchmarks/bench_scoring.py): add a leading dimension.
-        mask = None if mask is None else mask.unsqueeze(0)  # (1, batch_size, num_queries, num_keys)
-        return _fused_attention(queries[None], keys[None], values[None], mask, dropout_p)[0]
-    output = F.scaled_dot_product_attention(queries, keys, values, attn_mask=mask, dropout_p=dropout_p)
-    if mask is not None:
-        output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
-    return output  # (..., num_queries, value_size)
+        need_weights = bool(self.need_weights)
+        output, weights = _attention(
+            queries, keys, values, valid_lens, None, self._dropout_p(), need_weights, None, causal
+        )  # (batch_size, ..., num_queries, value_size)
+        self.attention_weights = None if weights is None else weights.detach()
+        return output
 
 
 class BilinearAttention(_ScoredAttention):
@@ -376,7 +648,12 @@ class BilinearAttention(_ScoredAttention):
 
     Attributes:
         W: ``nn.Linear(key_size, query_size, bias=False)``; its weight is the matrix ``W``.
-        attention_weights: the weights of the last forward, ``(batch_size, num_queries, num_keys)``.
+        attention_weights: the weights of the last forward, detached,
+            ``(batch_size, num_queries, num_keys)``.
+
+    Raises:
+        TypeError: if a size is not an int or ``dropout`` is not a number.
+        ValueError: if a size is not positive or ``dropout`` is not in [0, 1).
     """
 
     def __init__(self, query_size: int, key_size: int, dropout: float) -> None:
@@ -385,5 +662,5 @@ class BilinearAttention(_ScoredAttention):
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``q^T W k`` for every pair: ``(batch_size, num_queries, num_keys)``."""
-        projected = self.W(keys)  # (batch_size, num_keys, query_size)
-        return torch.bmm(queries, projected.transpose(1, 2))  # (batch_size, num_queries, num_keys)
+        projected = self.W(keys)  # (..., num_keys, query_size)
+        return queries @ projected.transpose(-2, -1)  # (..., num_queries, num_keys)

@@ -22,8 +22,13 @@ from .plotting import plot_lines
 
 __all__ = ["TrainingHistory", "train"]
 
-#: A batch: the positional inputs of the model, and the targets the loss compares against.
-Batch = tuple[tuple[torch.Tensor, ...], torch.Tensor]
+#: A batch: the model's input (one tensor, or a tuple/list of positional inputs), and the targets.
+Batch = tuple[torch.Tensor | tuple[torch.Tensor, ...] | list[torch.Tensor], torch.Tensor]
+
+
+def _as_args(inputs: object) -> tuple:
+    """A tensor is the model's one argument; a tuple or list holds its positional arguments."""
+    return tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
 
 
 @dataclass
@@ -61,15 +66,19 @@ def train(
 ) -> TrainingHistory:
     """Train ``net`` for ``num_epochs`` passes over ``batches``.
 
-    Each step computes ``loss_fn(net(*inputs), targets)``, a scalar, back-propagates it and takes
-    an optimizer step. The recorded loss of an epoch is the mean over its batches.
+    Each step computes ``loss_fn(net(inputs), targets)`` (``net(*inputs)`` when ``inputs`` is a
+    tuple or list), a scalar, back-propagates it and takes an optimizer step. The recorded loss of
+    an epoch is the mean over its batches.
 
     Args:
         net: the model; put in training mode for the loop.
         loss_fn: ``(predictions, targets) -> scalar tensor``.
         optimizer: an optimizer over ``net``'s parameters.
-        batches: a re-iterable collection of ``(inputs, targets)`` pairs, ``inputs`` a tuple of
-            positional arguments to ``net`` (a list, or a ``DataLoader``).
+        batches: a re-iterable collection of ``(inputs, targets)`` pairs: a list, or a
+            ``DataLoader``, e.g. ``DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True,
+            generator=torch.Generator().manual_seed(0))``. ``inputs`` is one tensor (passed as
+            ``net(inputs)``) or a tuple/list of positional arguments (``net(*inputs)``). A
+            generator is not re-iterable: it would be empty from the second epoch on.
         num_epochs: number of passes, >= 1.
         metrics: optional ``net -> {name: value}`` evaluated after each epoch (in eval mode,
             without gradients), e.g. held-out accuracy.
@@ -79,20 +88,32 @@ def train(
         A :class:`TrainingHistory`; call its ``plot()`` for the loss curve.
 
     Raises:
-        ValueError: if ``num_epochs < 1``, ``batches`` is empty, or the loss is not a scalar.
+        TypeError: if ``num_epochs`` is not an int, ``net`` not an ``nn.Module`` or a batch is
+            not a tuple or list.
+        ValueError: if ``num_epochs < 1``, a batch does not hold two items, ``batches`` is empty
+            in an epoch, or the loss is not a scalar.
         FloatingPointError: if a loss becomes NaN or infinite (the message names the epoch;
             lower the learning rate).
     """
-    if not isinstance(num_epochs, int) or num_epochs < 1:
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    if not isinstance(num_epochs, int) or isinstance(num_epochs, bool):
+        raise TypeError(f"num_epochs must be an int >= 1, got {type(num_epochs).__name__}")
+    if num_epochs < 1:
         raise ValueError(f"num_epochs must be an int >= 1, got {num_epochs!r}")
     history = TrainingHistory()
     bar = tqdm(range(1, num_epochs + 1), desc="epochs", disable=not progress)
     for epoch in bar:
         net.train()
         total, count = 0.0, 0
-        for inputs, targets in batches:
+        for batch in batches:
+            if not isinstance(batch, (tuple, list)):
+                raise TypeError(f"each batch must be an (inputs, targets) pair, got {type(batch).__name__}")
+            if len(batch) != 2:
+                raise ValueError(f"each batch must be an (inputs, targets) pair, got {len(batch)} items")
+            inputs, targets = batch
             optimizer.zero_grad()
-            loss = loss_fn(net(*inputs), targets)
+            loss = loss_fn(net(*_as_args(inputs)), targets)
             if loss.dim() != 0:
                 raise ValueError(
                     f"loss_fn must return a scalar, got shape {tuple(loss.shape)}; "
@@ -106,7 +127,10 @@ def train(
             optimizer.step()
             total, count = total + loss.item(), count + 1
         if count == 0:
-            raise ValueError("batches is empty: nothing to train on")
+            raise ValueError(
+                f"batches is empty in epoch {epoch}: nothing to train on (a generator is used "
+                "up after one epoch; pass a list or a DataLoader)"
+            )
         history.losses.append(total / count)
         if metrics is not None:
             net.eval()

@@ -1,4 +1,4 @@
-"""Channel and spatial attention inside convolutional networks, and a ResNet-50 to put it in.
+"""Channel and spatial attention for convolutional networks: SE, CBAM, ECA and SimAM (chapter 05).
 
 Papers, in the order chapter 05 teaches them:
 
@@ -10,20 +10,20 @@ Papers, in the order chapter 05 teaches them:
   Efficient Channel Attention for Deep Convolutional Neural Networks", CVPR 2020, arXiv:1910.03151.
 - SimAM: Lingxiao Yang, Ru-Yuan Zhang, Lida Li, Xiaohua Xie, "SimAM: A Simple, Parameter-Free
   Attention Module for Convolutional Neural Networks", ICML 2021, PMLR 139:11863-11874.
-- ResNet: Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun, "Deep Residual Learning for Image
-  Recognition", CVPR 2016, arXiv:1512.03385.
 
 One vocabulary for every module: the first argument is ``channels`` (the C of an input of shape
 ``(batch_size, channels, height, width)``), then the module's own knobs (``reduction`` r,
 ``kernel_size``, ``gamma`` and ``b``, ``e_lambda``). One idiom for the weights: every module
 stores the weights of its last forward pass, detached, in ``self.attention_weights``, a tensor
 that broadcasts against the input, and its output is exactly ``x * self.attention_weights``.
+
+The ResNet backbone these modules plug into, and the registry that says where each one goes in a
+bottleneck block, are in ``resnet``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -33,15 +33,11 @@ from .checks import _require_positive_int, _require_tensor
 __all__ = [
     "CBAM",
     "ECA",
-    "ATTENTION_MODULES",
-    "Bottleneck",
     "ChannelAttention",
-    "ResNet",
     "SEBlock",
     "SimAM",
     "SpatialAttention",
     "eca_kernel_size",
-    "resnet50",
 ]
 
 
@@ -372,176 +368,3 @@ class SimAM(nn.Module):
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}, e_lambda={self.e_lambda}"
-
-
-#: name -> constructor ``f(channels) -> module`` with each paper's defaults.
-ATTENTION_MODULES: dict[str, Callable[[int], nn.Module]] = {
-    "se": lambda c: SEBlock(c, reduction=16),
-    "cbam": lambda c: CBAM(c, reduction=16, kernel_size=7),
-    "eca": lambda c: ECA(c),
-    "simam": lambda c: SimAM(c),
-}
-
-
-def _attention_factory(attention: str | None) -> Callable[[int], nn.Module] | None:
-    if attention is None:
-        return None
-    if not isinstance(attention, str) or attention.lower() not in ATTENTION_MODULES:
-        raise ValueError(
-            f"unknown attention {attention!r}; choose None or one of {sorted(ATTENTION_MODULES)}"
-        )
-    return ATTENTION_MODULES[attention.lower()]
-
-
-class Bottleneck(nn.Module):
-    """ResNet's bottleneck block with an optional attention module where its paper puts it.
-
-    ``1x1 (in -> planes) -> 3x3 (planes -> planes) -> 1x1 (planes -> 4 planes)``, each followed
-    by batch norm (and ReLU but the last), plus the shortcut (a strided 1x1 conv + BN when the
-    shape changes), then ReLU. The stride sits on the 3x3 conv (ResNet v1.5, torchvision's) or,
-    with ``stride_in_3x3=False``, on the first 1x1 conv (v1, the original paper's). Same
-    parameters; v1.5 costs more FLOPs (the 3x3 conv runs at the higher resolution).
-
-    Attention placement: SE, CBAM and ECA act on the residual branch after the last BN, before
-    the addition (as in their papers' figures and code); SimAM acts right after the 3x3 conv,
-    before its BN (as in the SimAM authors' code).
-
-    Args:
-        in_channels: channels of the input.
-        planes: width of the bottleneck; the output has ``4 * planes`` channels.
-        stride: 1 or 2.
-        attention: ``None`` or one of ``"se"``, ``"cbam"``, ``"eca"``, ``"simam"``.
-        stride_in_3x3: v1.5 (True) or v1 (False).
-
-    Shape:
-        input ``(batch_size, in_channels, H, W)``; output
-        ``(batch_size, 4 * planes, ceil(H / stride), ceil(W / stride))``.
-
-    Raises:
-        ValueError: if ``attention`` is not a known name (the message lists them); SimAM
-            raises in the forward pass if the 3x3 conv's output is a single pixel.
-    """
-
-    expansion = 4
-
-    def __init__(
-        self,
-        in_channels: int,
-        planes: int,
-        stride: int = 1,
-        attention: str | None = None,
-        stride_in_3x3: bool = True,
-    ) -> None:
-        super().__init__()
-        out_channels = planes * self.expansion
-        factory = _attention_factory(attention)
-        s1, s3 = (1, stride) if stride_in_3x3 else (stride, 1)
-        self.conv1 = nn.Conv2d(in_channels, planes, 1, stride=s1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=s3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, out_channels, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(out_channels)
-        self.relu = nn.ReLU(inplace=True)
-        self.attention_after_conv2 = nn.Identity()
-        self.attention = nn.Identity()
-        if factory is not None and attention.lower() == "simam":
-            self.attention_after_conv2 = factory(planes)
-        elif factory is not None:
-            self.attention = factory(out_channels)
-        self.downsample: nn.Module = nn.Identity()
-        if stride != 1 or in_channels != out_channels:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                nn.BatchNorm2d(out_channels),
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))  # (batch_size, planes, H', W')
-        out = self.attention_after_conv2(self.conv2(out))  # (batch_size, planes, H/s, W/s)
-        out = self.relu(self.bn2(out))
-        out = self.attention(self.bn3(self.conv3(out)))  # (batch_size, 4 planes, H/s, W/s)
-        return self.relu(out + self.downsample(x))
-
-
-class ResNet(nn.Module):
-    """A bottleneck ResNet for ``(batch_size, 3, H, W)`` images (He et al. 2016).
-
-    Stem ``7x7/2 conv -> BN -> ReLU -> 3x3/2 max pool``, four stages of :class:`Bottleneck`
-    blocks with widths 64, 128, 256, 512 (strides 1, 2, 2, 2), global average pooling and a
-    linear classifier. Convs get Kaiming-normal (fan-out) initialisation, BNs weight 1, bias 0.
-
-    Args:
-        layers: blocks per stage, ``(3, 4, 6, 3)`` for ResNet-50.
-        attention: see :class:`Bottleneck`.
-        num_classes: outputs of the classifier.
-        stride_in_3x3: ResNet v1.5 (True, torchvision's) or v1 (False).
-
-    Shape:
-        input ``(batch_size, 3, H, W)``; output ``(batch_size, num_classes)``.
-
-    Raises:
-        ValueError: unknown attention name; input not ``(batch_size, 3, H, W)``.
-    """
-
-    def __init__(
-        self,
-        layers: tuple[int, int, int, int] = (3, 4, 6, 3),
-        attention: str | None = None,
-        num_classes: int = 1000,
-        stride_in_3x3: bool = True,
-    ) -> None:
-        super().__init__()
-        _attention_factory(attention)
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
-            nn.BatchNorm2d(64),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(3, stride=2, padding=1),
-        )
-        stages, in_channels = [], 64
-        for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512), layers)):
-            stage = []
-            for j in range(blocks):
-                stride = 2 if (i > 0 and j == 0) else 1
-                stage.append(Bottleneck(in_channels, planes, stride, attention, stride_in_3x3))
-                in_channels = planes * Bottleneck.expansion
-            stages.append(nn.Sequential(*stage))
-        self.stages = nn.Sequential(*stages)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(in_channels, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, 3)
-        x = self.stem(x)  # (batch_size, 64, H/4, W/4)
-        x = self.stages(x)  # (batch_size, 2048, H/32, W/32)
-        return self.fc(self.pool(x).flatten(1))  # (batch_size, num_classes)
-
-
-def resnet50(
-    attention: str | None = None, num_classes: int = 1000, stride_in_3x3: bool = True
-) -> ResNet:
-    """ResNet-50 (blocks 3, 4, 6, 3) with ``attention`` in every bottleneck.
-
-    Parameter counts at ``num_classes=1000``: none 25,557,032; ``"se"`` 28,088,024;
-    ``"cbam"`` 28,089,624; ``"eca"`` 25,557,118; ``"simam"`` 25,557,032.
-
-    Args:
-        attention: ``None``, ``"se"``, ``"cbam"``, ``"eca"`` or ``"simam"``.
-        num_classes: outputs of the classifier (1000 for ImageNet).
-        stride_in_3x3: True for ResNet v1.5 (stride on the 3x3 conv, torchvision's default),
-            False for v1 (stride on the first 1x1 conv, as in He et al. 2016 and the SE, CBAM
-            and ECA papers' FLOP counts).
-
-    Raises:
-        ValueError: if ``attention`` is not one of the names above.
-
-    Source: He et al., CVPR 2016, arXiv:1512.03385; attention papers in the module docstring.
-    """
-    return ResNet((3, 4, 6, 3), attention, num_classes, stride_in_3x3)

@@ -1,9 +1,19 @@
-"""The synthetic regression data of chapter 02."""
+"""The book's synthetic datasets: regression (chapter 02), sentences (04), images (05)."""
 
 import pytest
 import torch
 
-from attention_utils import kernel_regression_data, regression_truth
+from attention_utils import (
+    AGENT_ADJECTIVES,
+    AGENTS,
+    PLACE_ADJECTIVES,
+    PLACES,
+    channel_shapes_data,
+    coreference_data,
+    kernel_regression_data,
+    make_sentence,
+    regression_truth,
+)
 
 
 def test_same_seed_same_data_and_global_rng_untouched():
@@ -52,3 +62,73 @@ def test_bad_arguments(kwargs, error, message):
 def test_truth_rejects_negative_inputs():
     with pytest.raises(ValueError, match="x >= 0"):
         regression_truth(torch.tensor([-1.0, 1.0]))
+
+
+# --- the "it" sentences of chapter 04 ---------------------------------------------------------
+
+
+def test_sentences_are_deterministic_and_the_global_rng_untouched():
+    torch.manual_seed(3)
+    before = torch.get_rng_state()
+    a, b = coreference_data(seed=1), coreference_data(seed=1)
+    assert torch.equal(torch.get_rng_state(), before)
+    for name in ("train_tokens", "train_referents", "test_tokens", "test_referents"):
+        assert torch.equal(getattr(a, name), getattr(b, name))
+    assert a.held_out == b.held_out
+    assert a.held_out != coreference_data(seed=2).held_out
+
+
+@pytest.mark.parametrize("heldout_per_noun", [1, 2, 5])
+def test_held_out_pairs_never_appear_in_training(heldout_per_noun):
+    data = coreference_data(heldout_per_noun=heldout_per_noun)
+    assert len(data.held_out) == heldout_per_noun * (len(AGENTS) + len(PLACES))
+    train = {frozenset(data.decode(s)) for s in data.train_tokens}
+    for noun, adjective in data.held_out:
+        assert not any(noun in words and adjective in words for words in train), (noun, adjective)
+    for sentence in data.test_tokens:
+        words = set(data.decode(sentence))
+        assert any(noun in words and adjective in words for noun, adjective in data.held_out)
+    total = len(AGENTS) * len(PLACES) * 6 * (len(AGENT_ADJECTIVES) + len(PLACE_ADJECTIVES))
+    assert len(data.train_tokens) + len(data.test_tokens) == total
+    assert len(data.test_tokens) == total * heldout_per_noun // len(AGENT_ADJECTIVES)
+
+
+def test_labels_follow_the_adjective():
+    data = coreference_data()
+    for tokens, referent, second in zip(data.test_tokens, data.test_referents, data.test_second):
+        words = data.decode(tokens)
+        assert words[data.it_position] == "it"
+        adjective = words[data.adjective_position]
+        assert bool(second) == (adjective in PLACE_ADJECTIVES)
+        assert data.vocab[referent] == words[data.noun_positions[int(second)]]
+    assert data.decode(data.encode(make_sentence("dog", "cross", "river", "wide"))) == make_sentence(
+        "dog", "cross", "river", "wide"
+    )
+
+
+def test_sentence_errors():
+    with pytest.raises(ValueError, match="agent must be one of"):
+        make_sentence("street", "cross", "river", "wide")
+    with pytest.raises(ValueError, match="heldout_per_noun must be between 1 and 5"):
+        coreference_data(heldout_per_noun=6)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        coreference_data(seed=1.0)
+    with pytest.raises(ValueError, match="unknown words"):
+        coreference_data().encode(["the", "zebra"])
+
+
+# --- the channel-shapes images of chapter 05 --------------------------------------------------
+
+
+def test_channel_shapes_data_deterministic_and_shaped():
+    a = channel_shapes_data(n_train=10, n_test=6, seed=3)
+    b = channel_shapes_data(n_train=10, n_test=6, seed=3)
+    assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
+    assert a.x_train.shape == (10, 8, 16, 16) and a.x_test.shape == (6, 8, 16, 16)
+    assert a.positions.shape == (6, 2)
+    clean = channel_shapes_data(n_train=5, n_test=5, noise_std=1e-6, seed=0)
+    for image, label, (r, c) in zip(clean.x_test, clean.y_test, clean.positions):
+        assert image[label, r, c] > 0.99  # the cross's centre is in the class channel
+        assert image[label].sum() == pytest.approx(5.0, abs=1e-3)
+    with pytest.raises(ValueError):
+        channel_shapes_data(num_classes=9, channels=8)

@@ -1,4 +1,4 @@
-"""Multi-head attention, positional encoding, the encoder block and the "it" sentences (chapter 04)."""
+"""Multi-head attention (chapter 04): heads, agreement with nn.MultiheadAttention, masks, weights."""
 
 import pytest
 import torch
@@ -6,21 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from attention_utils import (
-    AGENT_ADJECTIVES,
-    AGENTS,
-    PLACE_ADJECTIVES,
-    PLACES,
-    MultiHeadAttention,
-    PositionalEncoding,
-    TransformerEncoder,
-    TransformerEncoderBlock,
-    as_torch_multihead,
-    coreference_data,
-    make_sentence,
-    merge_heads,
-    split_heads,
-)
+from attention_utils import MultiHeadAttention, as_torch_multihead, merge_heads, split_heads
 
 
 def _inputs(batch_size=2, num_queries=4, num_keys=6, query_size=8, key_size=8, value_size=8, seed=0):
@@ -134,15 +120,6 @@ def test_fully_masked_query_gives_zero_before_the_output_projection():
     assert torch.equal(out[0, 0], torch.zeros(8))
 
 
-def test_gradients_reach_every_parameter():
-    torch.manual_seed(0)
-    model = TransformerEncoder(11, 8, 16, 2, 2, 0.1, use_bias=True)
-    tokens = torch.randint(0, 11, (3, 5))
-    model(tokens, torch.tensor([5, 3, 1])).sum().backward()
-    for name, parameter in model.named_parameters():
-        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
-
-
 @pytest.mark.parametrize(
     ("args", "error", "message"),
     [
@@ -178,126 +155,6 @@ def test_bad_forward_inputs():
         as_torch_multihead(mha)
 
 
-# --- self-attention: order, causality --------------------------------------------------------
-
-
-@given(seed=st.integers(0, 2**16), num_heads=st.sampled_from([1, 2, 4]))
-def test_self_attention_is_permutation_equivariant(seed, num_heads):
-    torch.manual_seed(seed)
-    block = TransformerEncoderBlock(8, 16, num_heads, 0.0).eval()
-    X = torch.randn(2, 5, 8)
-    perm = torch.randperm(5)
-    torch.testing.assert_close(block(X)[:, perm], block(X[:, perm]), atol=1e-5, rtol=1e-5)
-    weights = block.attention.attention_weights  # of the permuted input
-    block(X)
-    torch.testing.assert_close(weights, block.attention.attention_weights[:, :, perm][:, :, :, perm])
-
-
-def test_positional_encoding_breaks_permutation_equivariance():
-    torch.manual_seed(0)
-    block, pos = TransformerEncoderBlock(8, 16, 2, 0.0).eval(), PositionalEncoding(8, 0.0).eval()
-    X, perm = torch.randn(1, 5, 8), torch.tensor([4, 3, 2, 1, 0])
-    difference = block(pos(X))[:, perm] - block(pos(X[:, perm]))
-    assert difference.abs().max() > 1e-2
-
-
-def test_causal_mask_hides_the_future():
-    torch.manual_seed(0)
-    model = TransformerEncoder(20, 8, 16, 2, 2, 0.0).eval()
-    tokens = torch.randint(0, 20, (2, 7))
-    changed = tokens.clone()
-    changed[:, 4] = (changed[:, 4] + 1) % 20
-    before, after = model(tokens, causal=True), model(changed, causal=True)
-    torch.testing.assert_close(before[:, :4], after[:, :4])
-    assert (before[:, 4:] - after[:, 4:]).abs().max() > 1e-3
-    for weights in model.attention_weights:
-        assert (torch.triu(weights, diagonal=1) == 0).all()
-    with_padding = model(tokens, torch.tensor([3, 7]), causal=True)
-    assert torch.isfinite(with_padding).all()
-    assert (model.attention_weights[0][0, :, :, 3:] == 0).all(), "causal and padding masks combine"
-
-
-def test_positional_encoding_values_and_errors():
-    pos = PositionalEncoding(6, 0.0, max_len=10)
-    t, j = 3, 1
-    assert pos.P.shape == (1, 10, 6)
-    assert pos.P[0, t, 2 * j].item() == pytest.approx(torch.sin(torch.tensor(t / 10000 ** (2 * j / 6))).item())
-    assert pos.P[0, t, 2 * j + 1].item() == pytest.approx(torch.cos(torch.tensor(t / 10000 ** (2 * j / 6))).item())
-    torch.testing.assert_close(pos(torch.zeros(2, 4, 6)), pos.P[:, :4].expand(2, 4, 6))
-    with pytest.raises(ValueError, match="num_hiddens must be even"):
-        PositionalEncoding(5, 0.0)
-    with pytest.raises(ValueError, match="max_len = 10"):
-        pos(torch.zeros(1, 11, 6))
-    with pytest.raises(ValueError, match="num_hiddens=6"):
-        pos(torch.zeros(1, 4, 5))
-
-
-def test_block_and_encoder_reject_bad_input():
-    block = TransformerEncoderBlock(8, 16, 2, 0.0)
-    with pytest.raises(ValueError, match="num_hiddens=8"):
-        block(torch.zeros(2, 3, 4))
-    with pytest.raises(ValueError, match="must be divisible by num_heads"):
-        TransformerEncoderBlock(8, 16, 3, 0.0)
-    model = TransformerEncoder(5, 8, 16, 2, 1, 0.0)
-    with pytest.raises(TypeError, match="integer tensor of tokens"):
-        model(torch.zeros(2, 3))
-    with pytest.raises(ValueError, match=r"\[0, 5\)"):
-        model(torch.tensor([[1, 5]]))
-
-
-# --- the "it" sentences ----------------------------------------------------------------------
-
-
-def test_sentences_are_deterministic_and_the_global_rng_untouched():
-    torch.manual_seed(3)
-    before = torch.get_rng_state()
-    a, b = coreference_data(seed=1), coreference_data(seed=1)
-    assert torch.equal(torch.get_rng_state(), before)
-    for name in ("train_tokens", "train_referents", "test_tokens", "test_referents"):
-        assert torch.equal(getattr(a, name), getattr(b, name))
-    assert a.held_out == b.held_out
-    assert a.held_out != coreference_data(seed=2).held_out
-
-
-@pytest.mark.parametrize("heldout_per_noun", [1, 2, 5])
-def test_held_out_pairs_never_appear_in_training(heldout_per_noun):
-    data = coreference_data(heldout_per_noun=heldout_per_noun)
-    assert len(data.held_out) == heldout_per_noun * (len(AGENTS) + len(PLACES))
-    train = {frozenset(data.decode(s)) for s in data.train_tokens}
-    for noun, adjective in data.held_out:
-        assert not any(noun in words and adjective in words for words in train), (noun, adjective)
-    for sentence in data.test_tokens:
-        words = set(data.decode(sentence))
-        assert any(noun in words and adjective in words for noun, adjective in data.held_out)
-    total = len(AGENTS) * len(PLACES) * 6 * (len(AGENT_ADJECTIVES) + len(PLACE_ADJECTIVES))
-    assert len(data.train_tokens) + len(data.test_tokens) == total
-    assert len(data.test_tokens) == total * heldout_per_noun // len(AGENT_ADJECTIVES)
-
-
-def test_labels_follow_the_adjective():
-    data = coreference_data()
-    for tokens, referent, second in zip(data.test_tokens, data.test_referents, data.test_second):
-        words = data.decode(tokens)
-        assert words[data.it_position] == "it"
-        adjective = words[data.adjective_position]
-        assert bool(second) == (adjective in PLACE_ADJECTIVES)
-        assert data.vocab[referent] == words[data.noun_positions[int(second)]]
-    assert data.decode(data.encode(make_sentence("dog", "cross", "river", "wide"))) == make_sentence(
-        "dog", "cross", "river", "wide"
-    )
-
-
-def test_sentence_errors():
-    with pytest.raises(ValueError, match="agent must be one of"):
-        make_sentence("street", "cross", "river", "wide")
-    with pytest.raises(ValueError, match="heldout_per_noun must be between 1 and 5"):
-        coreference_data(heldout_per_noun=6)
-    with pytest.raises(TypeError, match="seed must be an int"):
-        coreference_data(seed=1.0)
-    with pytest.raises(ValueError, match="unknown words"):
-        coreference_data().encode(["the", "zebra"])
-
-
 def test_torch_multihead_is_a_copy():
     mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0)
     torch_mha = as_torch_multihead(mha)
@@ -305,3 +162,71 @@ def test_torch_multihead_is_a_copy():
     with torch.no_grad():
         torch_mha.out_proj.weight.zero_()
     assert mha.W_o.weight.abs().sum() > 0
+
+
+# --- one core, one weights rule ------------------------------------------------------------
+
+
+def test_fused_call_leaves_no_stale_weights_anywhere():
+    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0).eval()
+    queries, keys, values = _inputs()
+    mha(queries, keys, values)
+    assert mha.attention_weights is not None and not mha.attention_weights.requires_grad
+    mha.need_weights = False
+    mha(queries, keys, values)
+    assert mha.attention_weights is None and mha.attention.attention_weights is None
+
+
+def test_heads_stay_a_dimension_of_their_own():
+    # Each head's weights equal the core on that head's slice of the projections.
+    torch.manual_seed(2)
+    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0).eval()
+    queries, keys, values = _inputs()
+    valid_lens = torch.tensor([[1, 2, 3, 4], [6, 5, 4, 3]])
+    mha(queries, keys, values, valid_lens)
+    q = split_heads(mha.W_q(queries), 2)  # (batch_size, num_heads, num_queries, head_dim)
+    k = split_heads(mha.W_k(keys), 2)
+    for h in range(2):
+        scores = q[:, h] @ k[:, h].transpose(1, 2) / 2.0  # head_dim = 4
+        blocked = torch.arange(6) >= valid_lens[:, :, None]
+        expected = scores.masked_fill(blocked, float("-inf")).softmax(-1)
+        torch.testing.assert_close(mha.attention_weights[:, h], expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_fused_and_readable_multihead_agree_in_every_dtype(dtype):
+    torch.manual_seed(3)
+    mha = MultiHeadAttention(8, 8, 8, 16, 4, 0.0, bias=True).to(dtype).eval()
+    queries, keys, values = (t.to(dtype) for t in _inputs(value_size=8, key_size=8, query_size=8))
+    valid_lens = torch.tensor([[1, 2, 0, 4], [6, 5, 4, 3]])
+    readable = mha(queries, keys, values, valid_lens)
+    mha.need_weights = False
+    fused = mha(queries, keys, values, valid_lens)
+    tolerance = {torch.float16: 2e-3, torch.bfloat16: 2e-2, torch.float32: 1e-5, torch.float64: 1e-12}[dtype]
+    torch.testing.assert_close(fused, readable, atol=tolerance, rtol=tolerance)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_causal_agrees_with_torch_multihead_attention(need_weights):
+    torch.manual_seed(4)
+    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0, bias=True, need_weights=need_weights).eval()
+    torch_mha = as_torch_multihead(mha).eval()
+    X = torch.randn(2, 5, 8)
+    future = torch.ones(5, 5, dtype=torch.bool).triu(1)  # True = masked, PyTorch's convention
+    theirs, _ = torch_mha(X, X, X, attn_mask=future)
+    torch.testing.assert_close(mha(X, X, X, causal=True), theirs, atol=1e-5, rtol=1e-5)
+
+
+def test_fully_masked_query_differs_from_torch_on_purpose():
+    # Documented difference: ours gives W_o(0) = 0 (no bias), nn.MultiheadAttention gives NaN.
+    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0).eval()
+    queries, keys, values = _inputs()
+    valid_lens = torch.tensor([0, 6])
+    ours = mha(queries, keys, values, valid_lens)
+    assert torch.equal(ours[0], torch.zeros(4, 8)) and torch.isfinite(ours).all()
+
+
+def test_dtype_mismatch_with_the_parameters_is_a_clear_error():
+    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0)
+    with pytest.raises(TypeError, match=r"queries has dtype torch.float64 but the layer's parameters are torch.float32"):
+        mha(*(t.double() for t in _inputs()))

@@ -12,6 +12,7 @@ from attention_utils import (
     AdditiveAttention,
     BilinearAttention,
     DotProductAttention,
+    attention,
     masked_softmax,
     valid_lens_to_mask,
 )
@@ -270,13 +271,174 @@ def test_different_query_and_key_sizes():
     assert BilinearAttention(5, 7, 0.0)(queries, keys, values).shape == (2, 3, 2)
 
 
+# ---------------------------------------------------------------- the core: attention()
+
+# Tolerances for "the two paths agree" per dtype: a few units in the last place of each format.
+TOLERANCES = {
+    torch.float16: dict(atol=2e-3, rtol=2e-3),
+    torch.bfloat16: dict(atol=2e-2, rtol=2e-2),
+    torch.float32: dict(atol=1e-5, rtol=1e-5),
+    torch.float64: dict(atol=1e-12, rtol=1e-12),
+}
+
+
+def _masks(kind, batch_size, num_queries, num_keys):
+    """valid_lens, attn_mask and causal for one kind of mask."""
+    g = torch.Generator().manual_seed(7)
+    valid_lens, attn_mask, causal = None, None, False
+    if kind == "1d":
+        valid_lens = torch.randint(1, num_keys + 1, (batch_size,), generator=g)
+    elif kind == "2d_with_zero":
+        valid_lens = torch.randint(0, num_keys + 1, (batch_size, num_queries), generator=g)
+        valid_lens[0, 0] = 0
+    elif kind == "causal":
+        causal = True
+    elif kind == "causal_and_1d":
+        valid_lens, causal = torch.randint(1, num_keys + 1, (batch_size,), generator=g), True
+    elif kind == "bool_mask":
+        attn_mask = torch.rand(num_queries, num_keys, generator=g) > 0.3
+    return valid_lens, attn_mask, causal
+
+
+@pytest.mark.parametrize("dtype", list(TOLERANCES))
+@pytest.mark.parametrize("shape", [(3, 5, 6), (2, 4, 5, 6)], ids=["3d", "4d"])
+@pytest.mark.parametrize("kind", ["none", "1d", "2d_with_zero", "causal", "causal_and_1d", "bool_mask"])
+def test_core_readable_and_fused_paths_agree_in_every_dtype(dtype, shape, kind):
+    torch.manual_seed(8)
+    *lead, num_queries, num_keys = shape
+    queries = torch.randn(*lead, num_queries, 16, dtype=torch.float64)
+    keys = torch.randn(*lead, num_keys, 16, dtype=torch.float64)
+    values = torch.randn(*lead, num_keys, 7, dtype=torch.float64)
+    valid_lens, attn_mask, causal = _masks(kind, lead[0], num_queries, num_keys)
+    args = (valid_lens, attn_mask, 0.0)
+    q, k, v = (t.to(dtype) for t in (queries, keys, values))
+    readable, weights = attention(q, k, v, *args, need_weights=True, causal=causal)
+    fused, none = attention(q, k, v, *args, need_weights=False, causal=causal)
+    assert none is None and weights.shape == (*lead, num_queries, num_keys)
+    assert readable.dtype == fused.dtype == dtype
+    assert torch.isfinite(readable).all() and torch.isfinite(fused).all()
+    torch.testing.assert_close(fused, readable, **TOLERANCES[dtype])
+    # and both are close to the float64 result
+    exact, _ = attention(queries, keys, values, *args, need_weights=True, causal=causal)
+    torch.testing.assert_close(readable.double(), exact, **{k: 10 * t for k, t in TOLERANCES[dtype].items()})
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_float16_overflow_case_is_finite_on_both_paths(need_weights):
+    # q . k = 32 * 32 * 64 = 65536 overflows float16 (max 65504) if the scale comes after the
+    # matmul; scaling the queries first keeps every score at 8192.
+    queries = torch.full((1, 2, 64), 32.0, dtype=torch.float16)
+    keys = torch.full((1, 3, 64), 32.0, dtype=torch.float16)
+    values = torch.randn(1, 3, 4).half()
+    output, _ = attention(queries, keys, values, need_weights=need_weights)
+    assert torch.isfinite(output).all()
+    torch.testing.assert_close(output, values.mean(1, keepdim=True).expand(1, 2, 4), atol=2e-3, rtol=2e-3)
+    layer = DotProductAttention(0.0, need_weights=need_weights)
+    torch.testing.assert_close(layer(queries, keys, values), output)
+
+
+def test_masked_softmax_broadcasts_valid_lens_over_heads():
+    torch.manual_seed(9)
+    X = torch.randn(2, 3, 4, 5)  # (batch_size, num_heads, num_queries, num_keys)
+    for valid_lens in (torch.tensor([2, 5]), torch.tensor([[1, 2, 0, 5], [5, 4, 3, 2]])):
+        weights = masked_softmax(X, valid_lens)
+        for h in range(3):
+            torch.testing.assert_close(weights[:, h], masked_softmax(X[:, h], valid_lens))
+
+
+def test_causal_is_the_lower_triangle_and_aligned_at_the_last_key():
+    torch.manual_seed(10)
+    queries, keys, values = torch.randn(2, 5, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 3)
+    _, weights = attention(queries, keys, values, need_weights=True, causal=True)
+    _, by_lens = attention(queries, keys, values, torch.arange(1, 6).expand(2, 5), need_weights=True)
+    torch.testing.assert_close(weights, by_lens)
+    # three new queries against five keys (two cached): query i sees keys j <= i + 2
+    _, weights = attention(queries[:, 2:], keys, values, need_weights=True, causal=True)
+    expected_visible = torch.ones(3, 5, dtype=torch.bool).tril(2)
+    assert torch.equal(weights[0] > 0, expected_visible)
+    fused, _ = attention(queries[:, 2:], keys, values, causal=True)
+    readable, _ = attention(queries[:, 2:], keys, values, need_weights=True, causal=True)
+    torch.testing.assert_close(fused, readable)
+
+
+def test_float_attn_mask_is_added_to_the_scores():
+    torch.manual_seed(11)
+    queries, keys, values = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 3)
+    bias = torch.randn(3, 5)
+    scores = queries @ keys.transpose(1, 2) / 2 + bias
+    expected = F.softmax(scores, dim=-1) @ values
+    for need_weights in (True, False):
+        output, _ = attention(queries, keys, values, attn_mask=bias, need_weights=need_weights)
+        torch.testing.assert_close(output, expected)
+
+
+def test_scale_argument():
+    torch.manual_seed(12)
+    queries, keys, values = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 3)
+    expected = F.softmax(0.3 * queries @ keys.transpose(1, 2), dim=-1) @ values
+    for need_weights in (True, False):
+        output, _ = attention(queries, keys, values, scale=0.3, need_weights=need_weights)
+        torch.testing.assert_close(output, expected)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_all_masked_query_gives_zero_vector_on_both_paths(need_weights):
+    torch.manual_seed(13)
+    queries, keys, values = torch.randn(2, 2, 3, 4), torch.randn(2, 2, 5, 4), torch.randn(2, 2, 5, 3)
+    valid_lens = torch.tensor([[0, 2, 5], [3, 0, 1]])
+    output, _ = attention(queries, keys, values, valid_lens, need_weights=need_weights)
+    assert (output[0, :, 0] == 0).all() and (output[1, :, 1] == 0).all()
+    assert not output.isnan().any()
+
+
+def test_core_gradients_agree_between_paths():
+    torch.manual_seed(14)
+    inputs = [torch.randn(2, 2, 4, 8, dtype=torch.float64, requires_grad=True) for _ in range(3)]
+    valid_lens = torch.tensor([3, 4])
+    grads = []
+    for need_weights in (True, False):
+        output, _ = attention(*inputs, valid_lens, need_weights=need_weights)
+        grads.append(torch.autograd.grad(output.square().sum(), inputs))
+    for readable, fused in zip(*grads):
+        torch.testing.assert_close(fused, readable)
+
+
+def test_weights_rule_detached_and_none_after_a_fused_call():
+    torch.manual_seed(15)
+    queries = torch.randn(2, 3, 4, requires_grad=True)
+    keys, values = torch.randn(2, 5, 4), torch.randn(2, 5, 3)
+    for layer in (DotProductAttention(0.0), AdditiveAttention(4, 4, 8, 0.0), BilinearAttention(4, 4, 0.0)):
+        layer(queries, keys, values)
+        assert layer.attention_weights is not None and not layer.attention_weights.requires_grad
+    layer = DotProductAttention(0.0)
+    layer(queries, keys, values)
+    layer.need_weights = False
+    layer(queries, keys, values)
+    assert layer.attention_weights is None  # no stale weights from the readable call
+    _, weights = attention(queries, keys, values, need_weights=True)
+    assert weights.requires_grad  # the function returns them in the graph, for who wants that
+
+
+def test_dropout_in_the_core_keeps_the_expectation():
+    torch.manual_seed(16)
+    queries, keys, values = torch.randn(1, 1, 4), torch.randn(1, 8, 4), torch.randn(1, 8, 3)
+    exact, _ = attention(queries, keys, values)
+    for need_weights in (True, False):
+        runs = torch.stack(
+            [attention(queries, keys, values, dropout_p=0.5, need_weights=need_weights)[0] for _ in range(4000)]
+        )
+        torch.testing.assert_close(runs.mean(0), exact, atol=0.1, rtol=0.0)
+
+
 # ---------------------------------------------------------------- errors a reader can make
 
 
 def test_masked_softmax_errors():
     X = torch.randn(2, 3, 4)
-    with pytest.raises(ValueError, match=r"\(batch_size, num_queries, num_keys\)"):
-        masked_softmax(torch.randn(3, 4), None)
+    with pytest.raises(ValueError, match=r"X must have shape \(batch_size, \.\.\., num_queries, num_keys\)"):
+        masked_softmax(torch.randn(4), None)
+    with pytest.raises(ValueError, match=r"valid_lens of shape \(batch_size, num_queries\) needs X"):
+        masked_softmax(torch.randn(2, 4), torch.ones(2, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="floating-point"):
         masked_softmax(torch.ones(2, 3, 4, dtype=torch.long), None)
     with pytest.raises(TypeError, match="integer dtype"):
@@ -302,6 +464,8 @@ def test_layer_errors(name):
     with pytest.raises(ValueError, match=r"queries must have shape \(batch_size, num_queries"):
         layer(q[0], k, v)
     with pytest.raises(ValueError, match=r"keys must have shape \(batch_size, num_keys"):
+        layer(q, k[0], v)
+    with pytest.raises(ValueError, match="same batch_size"):
         layer(q, k[None], v)
     with pytest.raises(ValueError, match=r"values must have shape \(batch_size, num_keys, value_size\)"):
         layer(q, k, v[0])

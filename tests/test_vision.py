@@ -1,4 +1,4 @@
-"""Tests for attention_utils.vision: SE, CBAM, ECA, SimAM and the ResNet-50 builder."""
+"""Channel and spatial attention (chapter 05): SE, CBAM, ECA, SimAM."""
 
 import pytest
 import torch
@@ -13,9 +13,7 @@ from attention_utils import (
     SEBlock,
     SimAM,
     SpatialAttention,
-    channel_shapes_data,
     eca_kernel_size,
-    resnet50,
 )
 
 MODULES = {
@@ -120,32 +118,6 @@ def test_se_step_by_step():
     assert torch.allclose(se(x), x * s[:, :, None, None], atol=1e-6)
 
 
-RESNET_PARAMS = {
-    None: 25_557_032,
-    "se": 28_088_024,
-    "cbam": 28_089_624,
-    "eca": 25_557_118,
-    "simam": 25_557_032,
-}
-
-
-@pytest.mark.parametrize("attention", list(RESNET_PARAMS))
-def test_resnet50_parameter_counts(attention):
-    assert n_params(resnet50(attention)) == RESNET_PARAMS[attention]
-    assert n_params(resnet50(attention, stride_in_3x3=False)) == RESNET_PARAMS[attention]
-
-
-@pytest.mark.parametrize("attention", list(RESNET_PARAMS))
-def test_resnet50_forward_small_and_gradients(attention):
-    torch.manual_seed(4)
-    net = resnet50(attention, num_classes=5)
-    out = net(torch.randn(2, 3, 48, 48))  # small: the last stage is 2x2
-    assert out.shape == (2, 5)
-    out.square().sum().backward()
-    missing = [name for name, p in net.named_parameters() if p.grad is None]
-    assert missing == []
-
-
 @pytest.mark.parametrize("name", MODULES)
 def test_gradients_reach_every_parameter(name):
     torch.manual_seed(5)
@@ -172,8 +144,6 @@ def test_bad_inputs_raise_clear_errors():
         SEBlock(8.0)
     with pytest.raises(ValueError, match="e_lambda"):
         SimAM(e_lambda=0)
-    with pytest.raises(ValueError, match="unknown attention"):
-        resnet50("bam")
     for module in (SEBlock(8, 4), CBAM(8, 4), ECA(8), SimAM(8)):
         with pytest.raises(ValueError, match=r"\(batch_size, channels, height, width\)"):
             module(torch.randn(8, 5, 5))
@@ -183,17 +153,3 @@ def test_bad_inputs_raise_clear_errors():
         SEBlock(8, 4)(torch.ones(1, 8, 2, 2, dtype=torch.long))
     with pytest.raises(ValueError, match="height \\* width >= 2"):
         SimAM()(torch.randn(1, 2, 1, 1))
-
-
-def test_channel_shapes_data_deterministic_and_shaped():
-    a = channel_shapes_data(n_train=10, n_test=6, seed=3)
-    b = channel_shapes_data(n_train=10, n_test=6, seed=3)
-    assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
-    assert a.x_train.shape == (10, 8, 16, 16) and a.x_test.shape == (6, 8, 16, 16)
-    assert a.positions.shape == (6, 2)
-    clean = channel_shapes_data(n_train=5, n_test=5, noise_std=1e-6, seed=0)
-    for image, label, (r, c) in zip(clean.x_test, clean.y_test, clean.positions):
-        assert image[label, r, c] > 0.99  # the cross's centre is in the class channel
-        assert image[label].sum() == pytest.approx(5.0, abs=1e-3)
-    with pytest.raises(ValueError):
-        channel_shapes_data(num_classes=9, channels=8)

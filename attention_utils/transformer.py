@@ -1,0 +1,357 @@
+"""The Transformer's parts around attention: positional encoding, FFN, Add & Norm, the encoder.
+
+Sources:
+    A. Vaswani, N. Shazeer, N. Parmar, J. Uszkoreit, L. Jones, A. N. Gomez, L. Kaiser,
+    I. Polosukhin, "Attention is all you need", NeurIPS 2017, arXiv:1706.03762: the position-wise
+    feed-forward network (sec. 3.3), sinusoidal positional encoding (sec. 3.5) and the encoder
+    layer with residual connections and layer normalisation applied after each sub-layer,
+    "post-norm" (sec. 3.1).
+    J. L. Ba, J. R. Kiros, G. E. Hinton, "Layer normalization", 2016, arXiv:1607.06450.
+    K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image recognition", CVPR 2016,
+    arXiv:1512.03385 (residual connections).
+    Names and argument order follow D2L (Zhang et al., *Dive into Deep Learning*, 2023, secs.
+    11.6-11.7, arXiv:2106.11342), with sizes passed explicitly instead of lazy layers.
+
+Chapter 04 builds the encoder; Part II's decoder block and decoder join them here. The attention
+inside every block is :class:`~attention_utils.multihead.MultiHeadAttention`, so the masking rules
+and the ``need_weights`` idiom are the attention core's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .checks import _require_bool, _require_positive_int, _require_probability, _require_tensor
+from .multihead import MultiHeadAttention
+from .scoring import _check_valid_lens
+
+__all__ = [
+    "AddNorm",
+    "PositionWiseFFN",
+    "PositionalEncoding",
+    "TransformerEncoder",
+    "TransformerEncoderBlock",
+]
+
+
+def _require_sequence(name: str, X: object, width: int, width_name: str) -> torch.Tensor:
+    """``X`` if it is a floating ``(batch_size, num_steps, width)`` tensor, else a clear error."""
+    _require_tensor(name, X)
+    if X.dim() != 3 or X.shape[-1] != width:
+        raise ValueError(
+            f"{name} must have shape (batch_size, num_steps, {width_name}={width}), "
+            f"got {tuple(X.shape)}"
+        )
+    return X
+
+
+class PositionalEncoding(nn.Module):
+    """Add sinusoidal positional encodings to a sequence, then dropout.
+
+    ``P[t, 2j] = sin(t / 10000^(2j / d))`` and ``P[t, 2j + 1] = cos(t / 10000^(2j / d))`` for
+    position ``t`` and ``d = num_hiddens``; the output is ``dropout(X + P[:num_steps])``.
+    The table is computed in float64 and then rounded once to the default dtype, so each float32
+    entry is within 1e-6 of the formula for t < 1000.
+    Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.5; D2L sec. 11.6.
+
+    Args:
+        num_hiddens: width ``d`` of the representations, even.
+        dropout: dropout probability on the sum in training.
+        max_len: the longest sequence it can encode.
+
+    Attributes:
+        P: the table of encodings, a buffer of shape ``(1, max_len, num_hiddens)``.
+
+    Raises:
+        TypeError: if ``num_hiddens`` or ``max_len`` is not an int or ``dropout`` not a number.
+        ValueError: if ``num_hiddens`` is odd or not positive, ``max_len < 1``, or ``dropout`` is
+            not in [0, 1).
+    """
+
+    def __init__(self, num_hiddens: int, dropout: float, max_len: int = 1000) -> None:
+        super().__init__()
+        _require_positive_int("num_hiddens", num_hiddens)
+        _require_positive_int("max_len", max_len)
+        if num_hiddens % 2:
+            raise ValueError(f"num_hiddens must be even (sin and cos in pairs), got {num_hiddens}")
+        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        positions = torch.arange(max_len, dtype=torch.float64)[:, None]  # (max_len, 1)
+        exponents = torch.arange(0, num_hiddens, 2, dtype=torch.float64) / num_hiddens
+        angles = positions / torch.pow(10000.0, exponents)  # (max_len, num_hiddens / 2)
+        P = torch.zeros(1, max_len, num_hiddens, dtype=torch.float64)  # (1, max_len, num_hiddens)
+        P[0, :, 0::2] = torch.sin(angles)
+        P[0, :, 1::2] = torch.cos(angles)
+        self.register_buffer("P", P.to(torch.get_default_dtype()), persistent=False)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """``dropout(X + P[:num_steps])``.
+
+        Args:
+            X: ``(batch_size, num_steps, num_hiddens)`` with ``num_steps <= max_len``.
+
+        Returns:
+            ``(batch_size, num_steps, num_hiddens)``, ``X``'s dtype.
+
+        Raises:
+            TypeError: if ``X`` is not a floating-point tensor.
+            ValueError: if ``X`` is not 3-D, its width is not ``num_hiddens`` or it is longer
+                than ``max_len``.
+        """
+        _, max_len, num_hiddens = self.P.shape
+        _require_sequence("X", X, num_hiddens, "num_hiddens")
+        if X.shape[1] > max_len:
+            raise ValueError(f"X has num_steps = {X.shape[1]} > max_len = {max_len}")
+        return self.dropout(X + self.P[:, : X.shape[1]].to(X.dtype))  # (batch_size, num_steps, num_hiddens)
+
+
+class PositionWiseFFN(nn.Module):
+    """The position-wise feed-forward network ``FFN(x) = W_2 ReLU(W_1 x + b_1) + b_2``.
+
+    The same two-layer MLP is applied to every position separately. Vaswani et al., NeurIPS 2017,
+    arXiv:1706.03762, sec. 3.3; D2L sec. 11.7 (with explicit input width).
+
+    Args:
+        ffn_num_input: width of the input at each position.
+        ffn_num_hiddens: width of the hidden layer (4x the input in Vaswani et al.).
+        ffn_num_outputs: width of the output at each position.
+
+    Raises:
+        TypeError: if a width is not an int.
+        ValueError: if a width is not positive.
+    """
+
+    def __init__(self, ffn_num_input: int, ffn_num_hiddens: int, ffn_num_outputs: int) -> None:
+        super().__init__()
+        for name, value in (
+            ("ffn_num_input", ffn_num_input),
+            ("ffn_num_hiddens", ffn_num_hiddens),
+            ("ffn_num_outputs", ffn_num_outputs),
+        ):
+            _require_positive_int(name, value)
+        self.dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)
+        self.relu = nn.ReLU()
+        self.dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """``(batch_size, num_steps, ffn_num_input)`` -> ``(batch_size, num_steps, ffn_num_outputs)``."""
+        return self.dense2(self.relu(self.dense1(X)))  # (batch_size, num_steps, ffn_num_outputs)
+
+
+class AddNorm(nn.Module):
+    """Residual connection followed by layer normalisation: ``LayerNorm(X + dropout(Y))``.
+
+    "Add & Norm" of Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.1 (post-norm); layer
+    normalisation of Ba et al., 2016, arXiv:1607.06450; D2L sec. 11.7.
+
+    Args:
+        norm_shape: the trailing shape to normalise over, e.g. ``num_hiddens``.
+        dropout: dropout probability on ``Y`` in training.
+    """
+
+    def __init__(self, norm_shape: int | tuple[int, ...], dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        self.ln = nn.LayerNorm(norm_shape)
+
+    def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        """``X`` and ``Y`` of the same shape ``(batch_size, num_steps, num_hiddens)`` -> that shape.
+
+        Raises:
+            ValueError: if ``X`` and ``Y`` have different shapes.
+        """
+        if X.shape != Y.shape:
+            raise ValueError(
+                f"X and Y must have the same shape, got {tuple(X.shape)} and {tuple(Y.shape)}"
+            )
+        return self.ln(self.dropout(Y) + X)  # (batch_size, num_steps, num_hiddens)
+
+
+class TransformerEncoderBlock(nn.Module):
+    """One Transformer encoder layer: self-attention and a feed-forward network, each with Add & Norm.
+
+    ``Y = LayerNorm(X + MultiHead(X, X, X))`` then ``output = LayerNorm(Y + FFN(Y))`` (post-norm,
+    as in Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.1; D2L sec. 11.7).
+
+    Args:
+        num_hiddens: width of the representations at every position.
+        ffn_num_hiddens: width of the hidden layer of the feed-forward network.
+        num_heads: number of attention heads; must divide ``num_hiddens``.
+        dropout: dropout probability (attention weights, residual branches).
+        use_bias: whether the attention projections have biases.
+        need_weights: passed to :class:`MultiHeadAttention`; also an attribute.
+
+    Attributes:
+        attention: the :class:`MultiHeadAttention`; its ``attention_weights`` after a forward have
+            shape ``(batch_size, num_heads, num_steps, num_steps)`` (None on the fused path).
+
+    Raises:
+        TypeError, ValueError: as :class:`MultiHeadAttention` for bad sizes.
+    """
+
+    def __init__(
+        self,
+        num_hiddens: int,
+        ffn_num_hiddens: int,
+        num_heads: int,
+        dropout: float,
+        use_bias: bool = False,
+        need_weights: bool = True,
+    ) -> None:
+        super().__init__()
+        self.attention = MultiHeadAttention(
+            num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads, dropout, use_bias,
+            need_weights,
+        )
+        self.addnorm1 = AddNorm(num_hiddens, dropout)
+        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, num_hiddens)
+        self.addnorm2 = AddNorm(num_hiddens, dropout)
+
+    @property
+    def need_weights(self) -> bool:
+        """Whether the self-attention keeps its weights (readable path) or runs fused."""
+        return self.attention.need_weights
+
+    @need_weights.setter
+    def need_weights(self, value: bool) -> None:
+        self.attention.need_weights = value
+
+    def _check(self, X: object, valid_lens: object, causal: object) -> None:
+        _require_sequence("X", X, self.attention.W_o.out_features, "num_hiddens")
+        self.attention._check_inputs(X, X, X)
+        _require_bool("causal", causal)
+        if valid_lens is not None:
+            _check_valid_lens(valid_lens, X.shape[0], X.shape[1], X.shape[1])
+
+    def _forward(
+        self, X: torch.Tensor, valid_lens: torch.Tensor | None, causal: bool
+    ) -> torch.Tensor:
+        Y = self.addnorm1(X, self.attention._attend(X, X, X, valid_lens, causal))
+        # (batch_size, num_steps, num_hiddens)
+        return self.addnorm2(Y, self.ffn(Y))  # (batch_size, num_steps, num_hiddens)
+
+    def forward(
+        self, X: torch.Tensor, valid_lens: torch.Tensor | None = None, causal: bool = False
+    ) -> torch.Tensor:
+        """Let every position attend to the sequence, then transform each position.
+
+        Args:
+            X: ``(batch_size, num_steps, num_hiddens)``.
+            valid_lens: None or an integer tensor ``(batch_size,)``: padding mask, position j is a
+                key only if ``j < valid_lens[b]``; or ``(batch_size, num_steps)``, one length per query.
+            causal: if True, position i also sees no position after i (combined with
+                ``valid_lens``: both must let a key through).
+
+        Returns:
+            ``(batch_size, num_steps, num_hiddens)``.
+
+        Raises:
+            TypeError, ValueError: for ``X`` of the wrong dtype or shape or bad ``valid_lens``.
+        """
+        self._check(X, valid_lens, causal)
+        return self._forward(X, valid_lens, causal)
+
+
+class TransformerEncoder(nn.Module):
+    """Token embedding, positional encoding and ``num_blks`` :class:`TransformerEncoderBlock` s.
+
+    ``H_0 = PositionalEncoding(sqrt(d) Embedding(tokens))``, ``H_l = Block_l(H_{l-1})``; the
+    embeddings are scaled by ``sqrt(num_hiddens)`` as in Vaswani et al., NeurIPS 2017,
+    arXiv:1706.03762, sec. 3.4, and D2L sec. 11.7.
+
+    Args:
+        vocab_size: number of distinct tokens.
+        num_hiddens: width of the representations.
+        ffn_num_hiddens: hidden width of each feed-forward network.
+        num_heads: heads per block.
+        num_blks: number of blocks.
+        dropout: dropout probability.
+        max_len: the longest sequence the positional encoding covers.
+        use_bias: biases in the attention projections.
+        need_weights: True keeps every block's weights (readable path); False runs every block's
+            attention fused. An attribute: setting it sets every block's.
+
+    Attributes:
+        attention_weights: after a forward, one tensor per block of shape
+            ``(batch_size, num_heads, num_steps, num_steps)``, or None for each block when
+            ``need_weights`` is False.
+
+    Raises:
+        TypeError, ValueError: as the blocks, and for a ``vocab_size`` or ``num_blks`` that is
+            not a positive int.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        num_hiddens: int,
+        ffn_num_hiddens: int,
+        num_heads: int,
+        num_blks: int,
+        dropout: float,
+        max_len: int = 1000,
+        use_bias: bool = False,
+        need_weights: bool = True,
+    ) -> None:
+        super().__init__()
+        _require_positive_int("vocab_size", vocab_size)
+        _require_positive_int("num_blks", num_blks)
+        self.num_hiddens = num_hiddens
+        self.embedding = nn.Embedding(vocab_size, num_hiddens)
+        self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
+        self.blks = nn.ModuleList(
+            TransformerEncoderBlock(
+                num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias, need_weights
+            )
+            for _ in range(num_blks)
+        )
+
+    @property
+    def need_weights(self) -> bool:
+        """Whether the blocks keep their attention weights; setting it sets every block's."""
+        return all(blk.need_weights for blk in self.blks)
+
+    @need_weights.setter
+    def need_weights(self, value: bool) -> None:
+        _require_bool("need_weights", value)
+        for blk in self.blks:
+            blk.need_weights = value
+
+    @property
+    def attention_weights(self) -> list[torch.Tensor | None]:
+        """Each block's last weights, ``(batch_size, num_heads, num_steps, num_steps)`` or None."""
+        return [blk.attention.attention_weights for blk in self.blks]
+
+    def forward(
+        self, X: torch.Tensor, valid_lens: torch.Tensor | None = None, causal: bool = False
+    ) -> torch.Tensor:
+        """Encode token sequences.
+
+        Args:
+            X: integer tokens ``(batch_size, num_steps)``, each in ``[0, vocab_size)``.
+            valid_lens, causal: as in :meth:`TransformerEncoderBlock.forward`.
+
+        Returns:
+            ``(batch_size, num_steps, num_hiddens)``.
+
+        Raises:
+            TypeError: if ``X`` is not an integer tensor.
+            ValueError: if ``X`` is not 2-D, a token is out of range, or ``valid_lens`` is bad.
+        """
+        if not isinstance(X, torch.Tensor) or X.is_floating_point() or X.dtype == torch.bool:
+            raise TypeError("X must be an integer tensor of tokens, shape (batch_size, num_steps)")
+        if X.dim() != 2:
+            raise ValueError(f"X must have shape (batch_size, num_steps), got {tuple(X.shape)}")
+        vocab_size = self.embedding.num_embeddings
+        if X.numel() and bool(((X < 0) | (X >= vocab_size)).any()):
+            raise ValueError(f"tokens must lie in [0, vocab_size) = [0, {vocab_size})")
+        _require_bool("causal", causal)
+        if valid_lens is not None:
+            _check_valid_lens(valid_lens, X.shape[0], X.shape[1], X.shape[1])
+        H = self.embedding(X) * math.sqrt(self.num_hiddens)  # (batch_size, num_steps, num_hiddens)
+        H = self.pos_encoding(H)  # (batch_size, num_steps, num_hiddens)
+        for blk in self.blks:
+            H = blk._forward(H, valid_lens, causal)  # (batch_size, num_steps, num_hiddens)
+        return H

@@ -1,0 +1,71 @@
+"""The package's public names: one explicit list, equal to the modules' lists, covering the chapters."""
+
+import ast
+import importlib
+import json
+import pathlib
+
+import attention_utils
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MODULES = [
+    "checks",
+    "data",
+    "kernel_regression",
+    "multihead",
+    "plotting",
+    "resnet",
+    "scoring",
+    "training",
+    "transformer",
+    "vision",
+]
+
+
+def test_every_module_of_the_package_is_listed():
+    files = {p.stem for p in (ROOT / "attention_utils").iterdir() if p.suffix == ".py" or p.is_dir()}
+    assert files - {"__init__", "__pycache__"} == set(MODULES)
+
+
+def test_package_all_is_the_union_of_the_module_lists_with_no_name_twice():
+    names = attention_utils.__all__
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+    per_module = [importlib.import_module(f"attention_utils.{m}").__all__ for m in MODULES]
+    union = [name for module_names in per_module for name in module_names]
+    assert len(union) == len(set(union)), "two modules export the same name"
+    assert set(names) == set(union)
+    for module, module_names in zip(MODULES, per_module):
+        module_object = importlib.import_module(f"attention_utils.{module}")
+        for name in module_names:
+            assert getattr(attention_utils, name) is getattr(module_object, name), name
+
+
+def _names_the_chapters_use():
+    """Every ``from attention_utils import ...`` name and ``au.name`` attribute in the chapters."""
+    used = set()
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+            try:
+                tree = ast.parse("\n".join(lines))
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module == "attention_utils":
+                    used.update(alias.name for alias in node.names)
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == "au"
+                ):
+                    used.add(node.attr)
+    return used
+
+
+def test_every_name_a_chapter_uses_is_public():
+    used = _names_the_chapters_use()
+    assert len(used) > 20, "the chapters import the library: the parser found too few names"
+    assert used <= set(attention_utils.__all__), sorted(used - set(attention_utils.__all__))
