@@ -5,7 +5,7 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 
 - ``checks``: ``check_shape`` and the argument checks behind the library's error messages
 - ``plotting``: heatmaps of attention weights and curves (chapter 01 on)
-- ``data``: the book's synthetic datasets (regression, sentences, images), deterministic given a seed
+- ``data``: the book's synthetic datasets (regression, sentences, images), seeded
 - ``kernel_regression``: Nadaraya--Watson attention pooling (chapter 02)
 - ``scoring``: the attention core ``attention``, masked softmax and the additive, dot-product and
   bilinear scores (chapter 03); every later attention layer calls the core
@@ -13,7 +13,7 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
   encoder (chapter 04; Part II adds the decoder)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
-- ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
+- ``resnet``: the ResNet-50 backbone and the registry of where attention modules go (chapter 05)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -21,33 +21,87 @@ modules' ``__all__`` lists (a test checks it), so a name is public here exactly 
 says so.
 """
 
-from . import (
-    checks,
-    data,
-    kernel_regression,
-    multihead,
-    plotting,
-    resnet,
-    scoring,
-    training,
-    transformer,
-    vision,
+from .checks import (
+    check_shape,
 )
-from .checks import *  # noqa: F403
-from .data import *  # noqa: F403
-from .kernel_regression import *  # noqa: F403
-from .multihead import *  # noqa: F403
-from .plotting import *  # noqa: F403
-from .resnet import *  # noqa: F403
-from .scoring import *  # noqa: F403
-from .training import *  # noqa: F403
-from .transformer import *  # noqa: F403
-from .vision import *  # noqa: F403
+from .data import (
+    AGENT_ADJECTIVES,
+    AGENTS,
+    PLACE_ADJECTIVES,
+    PLACES,
+    VERBS,
+    ChannelShapesData,
+    CoreferenceData,
+    RegressionData,
+    channel_shapes_data,
+    coreference_data,
+    kernel_regression_data,
+    make_sentence,
+    regression_truth,
+)
+from .kernel_regression import (
+    KERNELS,
+    NWKernelRegression,
+    boxcar_kernel,
+    epanechnikov_kernel,
+    gaussian_kernel,
+    leave_one_out,
+    nadaraya_watson,
+)
+from .multihead import (
+    MultiHeadAttention,
+    as_torch_multihead,
+    merge_heads,
+    split_heads,
+)
+from .plotting import (
+    plot_lines,
+    plot_regression,
+    show_heatmaps,
+)
+from .resnet import (
+    ATTENTION_MODULES,
+    ATTENTION_PLACES,
+    AttentionEntry,
+    Bottleneck,
+    ResNet,
+    make_attention,
+    register_attention,
+    resnet50,
+)
+from .scoring import (
+    AdditiveAttention,
+    BilinearAttention,
+    DotProductAttention,
+    attention,
+    masked_softmax,
+    valid_lens_to_mask,
+)
+from .training import (
+    TrainingHistory,
+    train,
+)
+from .transformer import (
+    AddNorm,
+    PositionalEncoding,
+    PositionWiseFFN,
+    TransformerEncoder,
+    TransformerEncoderBlock,
+)
+from .vision import (
+    CBAM,
+    ECA,
+    ChannelAttention,
+    SEBlock,
+    SimAM,
+    SpatialAttention,
+    eca_kernel_size,
+)
 
 __version__ = "0.1.0"
 
 # Explicit, module by module; tests/test_package.py checks that it is exactly the union of the
-# modules' own __all__ lists, with no name twice, and that every name a chapter imports is here.
+# modules' own __all__ lists, with no name twice, and that every name a chapter uses is here.
 __all__ = [
     # checks
     "check_shape",

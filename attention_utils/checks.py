@@ -33,11 +33,15 @@ def check_shape(tensor: torch.Tensor, shape: Sequence[int]) -> None:
         shape: the expected shape, e.g. ``(batch_size, num_queries, num_keys)`` as integers.
 
     Raises:
-        TypeError: if ``tensor`` is not a ``torch.Tensor``.
+        TypeError: if ``tensor`` is not a ``torch.Tensor`` or ``shape`` not a sequence of ints.
         ValueError: if the shapes differ; the message gives both.
     """
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    if not isinstance(shape, (Sequence, torch.Size)) or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
+    ):
+        raise TypeError(f"shape must be a sequence of ints, got {shape!r}")
     expected = tuple(int(s) for s in shape)
     if tuple(tensor.shape) != expected:
         raise ValueError(f"expected shape {expected}, got {tuple(tensor.shape)}")
@@ -93,8 +97,26 @@ def _require_positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def _require_int(name: str, value: object, minimum: int | None = None) -> int:
+    """``value`` as an int (>= ``minimum`` if given), or a TypeError/ValueError naming ``name``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def _require_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """``value`` if it is one of the strings ``choices``, else a TypeError/ValueError naming it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {list(choices)}, got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
 def _require_probability(name: str, value: object) -> float:
-    """``value`` as a float in [0, 1) (a dropout rate), or a TypeError/ValueError naming ``name``."""
+    """``value`` as a float in [0, 1) (a dropout rate), else a TypeError/ValueError naming it."""
     if not _is_real(value):
         raise TypeError(f"{name} must be a probability in [0, 1), got {type(value).__name__}")
     if not 0 <= value < 1:
@@ -109,4 +131,143 @@ def _require_dtype(name: str, tensor: torch.Tensor, module: torch.nn.Module) -> 
         raise TypeError(
             f"{name} has dtype {tensor.dtype} but the layer's parameters are {parameter.dtype}; "
             f"convert one of them, e.g. layer.to({tensor.dtype}) or {name}.to({parameter.dtype})"
+        )
+
+
+# --- attention inputs (scoring, multihead, transformer and every later attention layer) ----
+
+
+def _valid_lens_out_of_range(valid_lens: torch.Tensor, num_keys: int) -> torch.Tensor:
+    """A 0-d bool tensor, True if an entry lies outside ``[0, num_keys]`` (no host sync yet)."""
+    return ((valid_lens < 0) | (valid_lens > num_keys)).any()
+
+
+def _raise_valid_lens_range(valid_lens: torch.Tensor, num_keys: int) -> None:
+    raise ValueError(
+        f"valid_lens must lie in [0, num_keys] = [0, {num_keys}], got values from "
+        f"{int(valid_lens.min())} to {int(valid_lens.max())}"
+    )
+
+
+def _check_valid_lens(
+    valid_lens: object,
+    batch_size: int,
+    num_queries: int,
+    num_keys: int,
+    check_range: bool = True,
+) -> torch.Tensor:
+    """Raise a clear error unless ``valid_lens`` is an integer tensor of a good shape and range.
+
+    The range check is the only host synchronisation a public call makes; a caller that has
+    another check to make on the device passes ``check_range=False`` and combines the two flags
+    (see ``TransformerEncoder.forward``).
+    """
+    if not isinstance(valid_lens, torch.Tensor):
+        raise TypeError(
+            f"valid_lens must be None or an integer torch.Tensor, got {type(valid_lens).__name__}"
+        )
+    if valid_lens.is_floating_point() or valid_lens.is_complex() or valid_lens.dtype == torch.bool:
+        raise TypeError(
+            f"valid_lens must have an integer dtype (e.g. torch.long), got {valid_lens.dtype}; "
+            "a count of keys is a whole number"
+        )
+    if tuple(valid_lens.shape) not in ((batch_size,), (batch_size, num_queries)):
+        raise ValueError(
+            f"valid_lens must have shape (batch_size,) = ({batch_size},) or "
+            f"(batch_size, num_queries) = ({batch_size}, {num_queries}), "
+            f"got {tuple(valid_lens.shape)}"
+        )
+    if check_range and valid_lens.numel() and bool(_valid_lens_out_of_range(valid_lens, num_keys)):
+        _raise_valid_lens_range(valid_lens, num_keys)
+    return valid_lens
+
+
+def _check_qkv(
+    queries: object,
+    keys: object,
+    values: object,
+    query_size: int | None = None,
+    key_size: int | None = None,
+    min_dim: int = 3,
+) -> None:
+    """Raise a clear error unless queries, keys and values have compatible shapes and one dtype.
+
+    Shapes ``(*batch, num_queries, query_size)``, ``(*batch, num_keys, key_size)`` and
+    ``(*batch, num_keys, value_size)`` with the same leading dimensions ``batch`` (at least
+    ``min_dim - 2`` of them). Grouped-query attention (keys with fewer heads than queries) will
+    relax the equality of the leading dimensions here.
+    """
+    lead = "(batch_size, " if min_dim >= 3 else "(..., "
+    expected = {
+        "queries": f"{lead}num_queries, query_size)",
+        "keys": f"{lead}num_keys, key_size)",
+        "values": f"{lead}num_keys, value_size)",
+    }
+    for name, tensor in (("queries", queries), ("keys", keys), ("values", values)):
+        _require_tensor(name, tensor)
+        if tensor.dim() < min_dim:
+            raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(tensor.shape)}")
+    if not queries.dtype == keys.dtype == values.dtype:
+        raise TypeError(
+            "queries, keys and values must share a dtype, got "
+            f"{queries.dtype}, {keys.dtype}, {values.dtype}"
+        )
+    if not queries.shape[:-2] == keys.shape[:-2] == values.shape[:-2]:
+        raise ValueError(
+            "queries, keys and values must have the same batch_size (the same leading dimensions), "
+            "got shapes "
+            f"{tuple(queries.shape)}, {tuple(keys.shape)}, {tuple(values.shape)}"
+        )
+    if keys.shape[-2] != values.shape[-2]:
+        raise ValueError(
+            "keys and values must have the same num_keys (one value per key), got "
+            f"{tuple(keys.shape)} and {tuple(values.shape)}"
+        )
+    if keys.shape[-2] == 0:
+        raise ValueError(
+            f"keys must hold at least one key (num_keys >= 1), got {tuple(keys.shape)}"
+        )
+    if query_size is not None and queries.shape[-1] != query_size:
+        raise ValueError(
+            f"queries must have shape {lead}num_queries, query_size={query_size}), "
+            f"got {tuple(queries.shape)}"
+        )
+    if key_size is not None and keys.shape[-1] != key_size:
+        raise ValueError(
+            f"keys must have shape {lead}num_keys, key_size={key_size}), got {tuple(keys.shape)}"
+        )
+
+
+def _check_same_d(queries: torch.Tensor, keys: torch.Tensor) -> None:
+    """Dot-product scores need queries and keys of one length ``d >= 1``."""
+    if keys.shape[-1] != queries.shape[-1]:
+        raise ValueError(
+            "dot-product attention needs queries (..., num_queries, d) and keys "
+            f"(..., num_keys, d) of the same d, got {tuple(queries.shape)} and "
+            f"{tuple(keys.shape)}; use AdditiveAttention or BilinearAttention for different sizes"
+        )
+    if queries.shape[-1] == 0:
+        raise ValueError(
+            "queries and keys must have d >= 1 features: with d = 0 every score is 0 / sqrt(0), "
+            f"got shapes {tuple(queries.shape)} and {tuple(keys.shape)}"
+        )
+
+
+def _check_attn_mask(attn_mask: object, dtype: torch.dtype, scores_shape: torch.Size) -> None:
+    """A boolean mask (True = take part) or a float bias that broadcasts to the scores."""
+    if not isinstance(attn_mask, torch.Tensor):
+        raise TypeError(f"attn_mask must be None or a torch.Tensor, got {type(attn_mask).__name__}")
+    if attn_mask.dtype != torch.bool and attn_mask.dtype != dtype:
+        raise TypeError(
+            f"attn_mask must be a bool tensor (True = the key takes part) or a float tensor of "
+            f"the queries' dtype {dtype} (added to the scores), got {attn_mask.dtype}"
+        )
+    try:
+        broadcast = torch.broadcast_shapes(attn_mask.shape, scores_shape)
+    except RuntimeError:
+        broadcast = None
+    if broadcast != scores_shape:
+        raise ValueError(
+            f"attn_mask must broadcast to the scores' shape (..., num_queries, num_keys) = "
+            f"{tuple(scores_shape)}, got {tuple(attn_mask.shape)}"
         )

@@ -24,7 +24,13 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .checks import _require_positive, _require_tensor
+from .checks import (
+    _require_choice,
+    _require_dtype,
+    _require_positive,
+    _require_real,
+    _require_tensor,
+)
 
 __all__ = [
     "KERNELS",
@@ -38,17 +44,32 @@ __all__ = [
 
 
 def gaussian_kernel(u: torch.Tensor) -> torch.Tensor:
-    """The standard normal density ``K(u) = exp(-u**2 / 2) / sqrt(2 pi)``, any shape."""
+    """The standard normal density ``K(u) = exp(-u**2 / 2) / sqrt(2 pi)``, any shape.
+
+    Raises:
+        TypeError: if ``u`` is not a floating-point tensor.
+    """
+    _require_tensor("u", u)
     return torch.exp(-(u**2) / 2) / math.sqrt(2 * math.pi)
 
 
 def boxcar_kernel(u: torch.Tensor) -> torch.Tensor:
-    """The uniform kernel ``K(u) = 1/2`` for ``|u| <= 1`` and 0 elsewhere, any shape."""
+    """The uniform kernel ``K(u) = 1/2`` for ``|u| <= 1`` and 0 elsewhere, any shape.
+
+    Raises:
+        TypeError: if ``u`` is not a floating-point tensor.
+    """
+    _require_tensor("u", u)
     return (u.abs() <= 1).to(u.dtype) / 2
 
 
 def epanechnikov_kernel(u: torch.Tensor) -> torch.Tensor:
-    """The Epanechnikov kernel ``K(u) = 3/4 (1 - u**2)`` for ``|u| <= 1`` and 0 elsewhere."""
+    """The Epanechnikov kernel ``K(u) = 3/4 (1 - u**2)`` for ``|u| <= 1`` and 0 elsewhere.
+
+    Raises:
+        TypeError: if ``u`` is not a floating-point tensor.
+    """
+    _require_tensor("u", u)
     return 0.75 * torch.clamp(1 - u**2, min=0)
 
 
@@ -66,6 +87,11 @@ def _check_queries_keys_values(
     """Raise a clear error unless the three tensors have shapes the estimator accepts."""
     for name, tensor in (("queries", queries), ("keys", keys), ("values", values)):
         _require_tensor(name, tensor)
+    if not queries.dtype == keys.dtype == values.dtype:
+        raise TypeError(
+            "queries, keys and values must share a dtype, got "
+            f"{queries.dtype}, {keys.dtype}, {values.dtype}"
+        )
     if queries.dim() != 1:
         raise ValueError(
             f"queries must have shape (num_queries,), got {tuple(queries.shape)}; "
@@ -91,6 +117,16 @@ def _check_queries_keys_values(
         )
 
 
+def _gaussian_scores(queries: torch.Tensor, keys: torch.Tensor, bandwidth: float) -> torch.Tensor:
+    """``-(d**2 - d_min**2) / (2 h**2)`` per query and key, finite or -inf, 0 at the nearest key."""
+    d = (queries.unsqueeze(-1) - keys).abs()  # (num_queries, num_keys)
+    d_min = d.amin(dim=-1, keepdim=True)  # (num_queries, 1)
+    big = torch.finfo(d.dtype).max
+    gap = ((d - d_min) / bandwidth).clamp(max=big)  # (d - d_min) / h, >= 0
+    mid = ((d / 2 + d_min / 2) / bandwidth).clamp(max=big)  # (d + d_min) / (2 h), >= 0
+    return torch.where(d == d_min, 0.0, -(gap * mid))  # (num_queries, num_keys)
+
+
 def nadaraya_watson(
     queries: torch.Tensor,
     keys: torch.Tensor,
@@ -100,10 +136,14 @@ def nadaraya_watson(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Nadaraya--Watson estimate at each query, and the attention weights behind it.
 
-    ``weights[q, i] = K((queries[q] - keys[i]) / bandwidth) / sum_j K((queries[q] - keys[j]) / bandwidth)``
+    ``weights[q, i] = K((queries[q] - keys[i]) / h) / sum_j K((queries[q] - keys[j]) / h)``
+    with ``h = bandwidth``
     and ``predictions[q] = sum_i weights[q, i] * values[i]``. The Gaussian kernel is computed as a
-    softmax of ``-u**2 / 2``, which is exact and stays finite for any bandwidth (a tiny one gives
-    the nearest key's value rather than 0 / 0).
+    softmax of ``-(d_i**2 - d_min**2) / (2 h**2)``, with ``d_i = |x - x_i|`` and ``d_min`` the
+    distance to the nearest key: the same weights (a softmax ignores a shift), written as
+    ``(d_i - d_min) (d_i + d_min)`` so that nothing squares a huge ``d / h``. The nearest key's
+    score is exactly 0, so the weights stay finite for any positive bandwidth (``h = 1e-20``
+    gives the nearest key's value, or the mean of the tied nearest keys, rather than 0 / 0).
 
     Args:
         queries: shape ``(num_queries,)``, the inputs x to predict at.
@@ -120,18 +160,19 @@ def nadaraya_watson(
         estimator is undefined there, and its row of weights and its prediction are NaN.
 
     Raises:
-        TypeError: if an input is not a floating-point tensor or ``bandwidth`` is not a number.
+        TypeError: if an input is not a floating-point tensor, the dtypes differ, ``bandwidth``
+            is not a number or ``kernel`` is not a string.
         ValueError: for wrong or mismatched shapes, an empty set of keys, a non-positive or
             infinite ``bandwidth``, or an unknown ``kernel`` (the message lists the known ones).
     """
     _check_queries_keys_values(queries, keys, values)
     bandwidth = _require_positive("bandwidth", bandwidth)
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; choose one of {sorted(KERNELS)}")
-    u = (queries.unsqueeze(-1) - keys) / bandwidth  # (num_queries, num_keys)
+    _require_choice("kernel", kernel, sorted(KERNELS))
     if kernel == "gaussian":
-        weights = torch.softmax(-(u**2) / 2, dim=-1)  # (num_queries, num_keys)
+        weights = torch.softmax(_gaussian_scores(queries, keys, bandwidth), dim=-1)
+        # (num_queries, num_keys)
     else:
+        u = (queries.unsqueeze(-1) - keys) / bandwidth  # (num_queries, num_keys)
         k = KERNELS[kernel](u)  # (num_queries, num_keys)
         total = k.sum(dim=-1, keepdim=True)  # (num_queries, 1)
         weights = torch.where(total > 0, k / total, torch.nan)  # (num_queries, num_keys)
@@ -154,8 +195,11 @@ def leave_one_out(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch
         ``(keys, values)``, each of shape ``(n, n - 1)``.
 
     Raises:
+        TypeError: if ``x`` or ``y`` is not a floating-point tensor.
         ValueError: if ``x`` and ``y`` are not 1-D of the same length n >= 2.
     """
+    _require_tensor("x", x)
+    _require_tensor("y", y)
     if x.dim() != 1 or y.shape != x.shape:
         raise ValueError(
             f"x and y must both have shape (n,), got {tuple(x.shape)} and {tuple(y.shape)}"
@@ -182,13 +226,17 @@ class NWKernelRegression(nn.Module):
 
     Attributes:
         w: ``nn.Parameter`` of shape ``(1,)``.
-        attention_weights: the weights of the last forward pass, shape ``(num_queries, num_keys)``
-            (for plotting; ``None`` before the first call).
+        attention_weights: the weights of the last forward pass, detached, shape
+            ``(num_queries, num_keys)`` (for plotting; ``None`` before the first call).
+
+    Raises:
+        TypeError: if ``w`` is not a number.
+        ValueError: if ``w`` is not finite.
     """
 
     def __init__(self, w: float = 1.0) -> None:
         super().__init__()
-        self.w = nn.Parameter(torch.tensor([float(w)]))
+        self.w = nn.Parameter(torch.tensor([_require_real("w", w)]))
         self.attention_weights: torch.Tensor | None = None
 
     def forward(
@@ -208,8 +256,9 @@ class NWKernelRegression(nn.Module):
             TypeError, ValueError: as :func:`nadaraya_watson` for bad inputs.
         """
         _check_queries_keys_values(queries, keys, values)
+        _require_dtype("queries", queries, self)
         scores = -(((queries.unsqueeze(-1) - keys) * self.w) ** 2) / 2  # (num_queries, num_keys)
-        self.attention_weights = torch.softmax(scores, dim=-1)  # (num_queries, num_keys)
-        weights = self.attention_weights.unsqueeze(1)  # (num_queries, 1, num_keys)
-        values = values.expand_as(self.attention_weights).unsqueeze(-1)  # (num_queries, num_keys, 1)
-        return torch.bmm(weights, values).reshape(-1)  # (num_queries,)
+        weights = torch.softmax(scores, dim=-1)  # (num_queries, num_keys)
+        self.attention_weights = weights.detach()
+        values = values.expand_as(weights).unsqueeze(-1)  # (num_queries, num_keys, 1)
+        return torch.bmm(weights.unsqueeze(1), values).reshape(-1)  # (num_queries,)

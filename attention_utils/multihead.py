@@ -21,8 +21,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import _require_bool, _require_dtype, _require_positive_int, _require_probability
-from .scoring import DotProductAttention, _check_qkv, _check_valid_lens
+from .checks import (
+    _check_qkv,
+    _check_valid_lens,
+    _require_bool,
+    _require_dtype,
+    _require_positive_int,
+    _require_probability,
+)
+from .scoring import DotProductAttention
 
 __all__ = ["MultiHeadAttention", "as_torch_multihead", "merge_heads", "split_heads"]
 
@@ -37,7 +44,9 @@ def _split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
 def _merge_heads(X: torch.Tensor) -> torch.Tensor:
     batch_size, num_heads, num_steps, head_dim = X.shape
     X = X.transpose(1, 2)  # (batch_size, num_steps, num_heads, head_dim)
-    return X.reshape(batch_size, num_steps, num_heads * head_dim)  # (batch_size, num_steps, num_hiddens)
+    return X.reshape(
+        batch_size, num_steps, num_heads * head_dim
+    )  # (batch_size, num_steps, num_hiddens)
 
 
 def split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -66,9 +75,7 @@ def split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
             f"X must have shape (batch_size, num_steps, num_hiddens), got {tuple(X.shape)}"
         )
     if X.shape[-1] % num_heads:
-        raise ValueError(
-            f"num_hiddens = {X.shape[-1]} is not divisible by num_heads = {num_heads}"
-        )
+        raise ValueError(f"num_hiddens = {X.shape[-1]} is not divisible by num_heads = {num_heads}")
     return _split_heads(X, num_heads)  # (batch_size, num_heads, num_steps, head_dim)
 
 
@@ -189,7 +196,8 @@ class MultiHeadAttention(nn.Module):
             )
         if values.shape[-1] != self.W_v.in_features:
             raise ValueError(
-                f"values must have shape (batch_size, num_keys, value_size={self.W_v.in_features}), "
+                "values must have shape (batch_size, num_keys, "
+                f"value_size={self.W_v.in_features}), "
                 f"got {tuple(values.shape)}"
             )
         _require_dtype("queries", queries, self)

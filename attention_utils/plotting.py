@@ -19,10 +19,23 @@ from matplotlib.figure import Figure
 __all__ = ["plot_lines", "plot_regression", "show_heatmaps"]
 
 
-def _to_numpy(array: torch.Tensor | np.ndarray) -> np.ndarray:
+def _to_numpy(array: torch.Tensor | np.ndarray, name: str = "array") -> np.ndarray:
+    """A float NumPy copy of a tensor, array or sequence of numbers, or a TypeError naming it."""
     if isinstance(array, torch.Tensor):
         return array.detach().cpu().float().numpy()
-    return np.asarray(array, dtype=float)
+    try:
+        return np.asarray(array, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a tensor, an array or a sequence of numbers, "
+            f"got {type(array).__name__}"
+        ) from None
+
+
+def _require_label(name: str, value: object, optional: bool = False) -> None:
+    if not (isinstance(value, str) or (optional and value is None)):
+        kind = "a str or None" if optional else "a str"
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
 
 
 def show_heatmaps(
@@ -48,9 +61,17 @@ def show_heatmaps(
         The ``matplotlib.figure.Figure`` (end the notebook line with ``;`` to avoid a second copy).
 
     Raises:
+        TypeError: if ``matrices`` is not numeric, or a label, title or ``cmap`` is not a str.
         ValueError: if ``matrices`` is not 4-D or ``titles`` does not have ``num_cols`` entries.
     """
-    data = _to_numpy(matrices)
+    data = _to_numpy(matrices, "matrices")
+    _require_label("xlabel", xlabel)
+    _require_label("ylabel", ylabel)
+    _require_label("cmap", cmap)
+    if titles is not None and (
+        isinstance(titles, str) or not all(isinstance(t, str) for t in titles)
+    ):
+        raise TypeError(f"titles must be a sequence of str or None, got {titles!r}")
     if data.ndim != 4:
         raise ValueError(
             "matrices must have shape (num_rows, num_cols, num_queries, num_keys), "
@@ -101,13 +122,19 @@ def plot_lines(
         The axes.
 
     Raises:
+        TypeError: if ``ys`` is not a mapping, a label is not a str, or data are not numeric.
         ValueError: if a curve's length differs from ``x``'s.
     """
-    x_np = _to_numpy(x)
+    x_np = _to_numpy(x, "x")
+    if not isinstance(ys, Mapping):
+        raise TypeError(f"ys must be a mapping label -> values, got {type(ys).__name__}")
+    _require_label("xlabel", xlabel)
+    _require_label("ylabel", ylabel)
+    _require_label("title", title, optional=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3))
     for label, y in ys.items():
-        y_np = _to_numpy(y)
+        y_np = _to_numpy(y, f"ys[{label!r}]")
         if y_np.shape != x_np.shape:
             raise ValueError(f"curve {label!r} has shape {y_np.shape}, x has {x_np.shape}")
         ax.plot(x_np, y_np, label=label)
@@ -132,7 +159,7 @@ def plot_regression(
     title: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Curves over the test inputs, with the training pairs as faint dots (D2L's ``plot_kernel_reg``).
+    """Curves over the test inputs, the training pairs as faint dots (D2L's ``plot_kernel_reg``).
 
     Args:
         x_test: shape ``(n_test,)``.
@@ -145,7 +172,8 @@ def plot_regression(
         The axes, with x limits [0, 5] and y limits [-1, 5] as in the book's regression example.
 
     Raises:
-        ValueError: if only one of ``x_train`` and ``y_train`` is given, or a curve has the wrong length.
+        ValueError: if only one of ``x_train`` and ``y_train`` is given, or a curve has the
+            wrong length.
     """
     if (x_train is None) != (y_train is None):
         raise ValueError("give both x_train and y_train, or neither")

@@ -75,7 +75,7 @@ class AttentionEntry:
     place: str
 
     def __call__(self, channels: int, **kwargs: object) -> nn.Module:
-        """Build the module for ``channels`` channels (extra keyword arguments go to the factory)."""
+        """Build the module for ``channels`` channels (keyword arguments go to the factory)."""
         return self.factory(channels, **kwargs)
 
 
@@ -107,8 +107,8 @@ def register_attention(
 
     Raises:
         TypeError: if ``name`` is not a string, ``factory`` not callable or ``replace`` not a bool.
-        ValueError: if ``name`` is empty, ``place`` is not one of :data:`ATTENTION_PLACES`, or ``name`` is
-            taken and ``replace`` is False.
+        ValueError: if ``name`` is empty, ``place`` is not one of :data:`ATTENTION_PLACES`, or
+            ``name`` is taken and ``replace`` is False.
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
@@ -284,7 +284,9 @@ class ResNet(nn.Module):
     ) -> None:
         super().__init__()
         if not isinstance(layers, Sequence) or len(layers) != 4:
-            raise TypeError(f"layers must be a sequence of 4 ints (blocks per stage), got {layers!r}")
+            raise TypeError(
+                f"layers must be a sequence of 4 ints (blocks per stage), got {layers!r}"
+            )
         for i, blocks in enumerate(layers):
             _require_positive_int(f"layers[{i}]", blocks)
         _entry(attention)

@@ -41,6 +41,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import (
+    _check_attn_mask,
+    _check_qkv,
+    _check_same_d,
+    _check_valid_lens,
     _require_bool,
     _require_dtype,
     _require_positive,
@@ -57,128 +61,6 @@ __all__ = [
     "masked_softmax",
     "valid_lens_to_mask",
 ]
-
-
-# --- checks (run once, at the public boundary) ----------------------------------------------
-
-
-def _check_valid_lens(
-    valid_lens: object, batch_size: int, num_queries: int, num_keys: int
-) -> torch.Tensor:
-    """Raise a clear error unless ``valid_lens`` is an integer tensor of an accepted shape and range.
-
-    The range check is the only host synchronisation a public call makes.
-    """
-    if not isinstance(valid_lens, torch.Tensor):
-        raise TypeError(
-            f"valid_lens must be None or an integer torch.Tensor, got {type(valid_lens).__name__}"
-        )
-    if valid_lens.is_floating_point() or valid_lens.is_complex() or valid_lens.dtype == torch.bool:
-        raise TypeError(
-            f"valid_lens must have an integer dtype (e.g. torch.long), got {valid_lens.dtype}; "
-            "a count of keys is a whole number"
-        )
-    if tuple(valid_lens.shape) not in ((batch_size,), (batch_size, num_queries)):
-        raise ValueError(
-            f"valid_lens must have shape (batch_size,) = ({batch_size},) or "
-            f"(batch_size, num_queries) = ({batch_size}, {num_queries}), "
-            f"got {tuple(valid_lens.shape)}"
-        )
-    if valid_lens.numel() and bool(((valid_lens < 0) | (valid_lens > num_keys)).any()):
-        raise ValueError(
-            f"valid_lens must lie in [0, num_keys] = [0, {num_keys}], got values from "
-            f"{int(valid_lens.min())} to {int(valid_lens.max())}"
-        )
-    return valid_lens
-
-
-def _check_qkv(
-    queries: object,
-    keys: object,
-    values: object,
-    query_size: int | None = None,
-    key_size: int | None = None,
-    min_dim: int = 3,
-) -> None:
-    """Raise a clear error unless queries, keys and values have compatible shapes and one dtype.
-
-    Shapes ``(*batch, num_queries, query_size)``, ``(*batch, num_keys, key_size)`` and
-    ``(*batch, num_keys, value_size)`` with the same leading dimensions ``batch`` (at least
-    ``min_dim - 2`` of them). Grouped-query attention (keys with fewer heads than queries) will
-    relax the equality of the leading dimensions here.
-    """
-    lead = "(batch_size, " if min_dim >= 3 else "(..., "
-    expected = {
-        "queries": f"{lead}num_queries, query_size)",
-        "keys": f"{lead}num_keys, key_size)",
-        "values": f"{lead}num_keys, value_size)",
-    }
-    for name, tensor in (("queries", queries), ("keys", keys), ("values", values)):
-        _require_tensor(name, tensor)
-        if tensor.dim() < min_dim:
-            raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(tensor.shape)}")
-    if not queries.dtype == keys.dtype == values.dtype:
-        raise TypeError(
-            "queries, keys and values must share a dtype, got "
-            f"{queries.dtype}, {keys.dtype}, {values.dtype}"
-        )
-    if not queries.shape[:-2] == keys.shape[:-2] == values.shape[:-2]:
-        raise ValueError(
-            "queries, keys and values must have the same batch_size (the same leading dimensions), "
-            "got shapes "
-            f"{tuple(queries.shape)}, {tuple(keys.shape)}, {tuple(values.shape)}"
-        )
-    if keys.shape[-2] != values.shape[-2]:
-        raise ValueError(
-            "keys and values must have the same num_keys (one value per key), got "
-            f"{tuple(keys.shape)} and {tuple(values.shape)}"
-        )
-    if keys.shape[-2] == 0:
-        raise ValueError(f"keys must hold at least one key (num_keys >= 1), got {tuple(keys.shape)}")
-    if query_size is not None and queries.shape[-1] != query_size:
-        raise ValueError(
-            f"queries must have shape {lead}num_queries, query_size={query_size}), "
-            f"got {tuple(queries.shape)}"
-        )
-    if key_size is not None and keys.shape[-1] != key_size:
-        raise ValueError(
-            f"keys must have shape {lead}num_keys, key_size={key_size}), got {tuple(keys.shape)}"
-        )
-
-
-def _check_same_d(queries: torch.Tensor, keys: torch.Tensor) -> None:
-    """Dot-product scores need queries and keys of one length ``d >= 1``."""
-    if keys.shape[-1] != queries.shape[-1]:
-        raise ValueError(
-            "dot-product attention needs queries (..., num_queries, d) and keys "
-            f"(..., num_keys, d) of the same d, got {tuple(queries.shape)} and "
-            f"{tuple(keys.shape)}; use AdditiveAttention or BilinearAttention for different sizes"
-        )
-    if queries.shape[-1] == 0:
-        raise ValueError(
-            "queries and keys must have d >= 1 features: with d = 0 every score is 0 / sqrt(0), "
-            f"got shapes {tuple(queries.shape)} and {tuple(keys.shape)}"
-        )
-
-
-def _check_attn_mask(attn_mask: object, dtype: torch.dtype, scores_shape: torch.Size) -> None:
-    """A boolean mask (True = take part) or a float bias that broadcasts to the scores."""
-    if not isinstance(attn_mask, torch.Tensor):
-        raise TypeError(f"attn_mask must be None or a torch.Tensor, got {type(attn_mask).__name__}")
-    if attn_mask.dtype != torch.bool and attn_mask.dtype != dtype:
-        raise TypeError(
-            f"attn_mask must be a bool tensor (True = the key takes part) or a float tensor of "
-            f"the queries' dtype {dtype} (added to the scores), got {attn_mask.dtype}"
-        )
-    try:
-        broadcast = torch.broadcast_shapes(attn_mask.shape, scores_shape)
-    except RuntimeError:
-        broadcast = None
-    if broadcast != scores_shape:
-        raise ValueError(
-            f"attn_mask must broadcast to the scores' shape (..., num_queries, num_keys) = "
-            f"{tuple(scores_shape)}, got {tuple(attn_mask.shape)}"
-        )
 
 
 # --- masks ------------------------------------------------------------------------------------
@@ -213,7 +95,9 @@ def _key_mask(
     if valid_lens is not None:
         mask = _valid_lens_mask(valid_lens.to(queries.device), queries.dim(), num_keys)
     if causal:
-        future = _causal_mask(queries.shape[-2], num_keys, queries.device)  # (num_queries, num_keys)
+        future = _causal_mask(
+            queries.shape[-2], num_keys, queries.device
+        )  # (num_queries, num_keys)
         mask = future if mask is None else mask & future
     if attn_mask is not None:
         mask = attn_mask if mask is None else mask & attn_mask
@@ -259,7 +143,9 @@ def valid_lens_to_mask(
     _require_positive_int("num_keys", num_keys)
     if valid_lens is None:
         return None
-    batch_size = valid_lens.shape[0] if isinstance(valid_lens, torch.Tensor) and valid_lens.dim() else -1
+    batch_size = (
+        valid_lens.shape[0] if isinstance(valid_lens, torch.Tensor) and valid_lens.dim() else -1
+    )
     _check_valid_lens(valid_lens, batch_size, num_queries, num_keys)
     mask = _valid_lens_mask(valid_lens, 3, num_keys)  # (batch_size, 1 or num_queries, num_keys)
     return mask.expand(batch_size, num_queries, num_keys)  # (batch_size, num_queries, num_keys)
@@ -287,7 +173,8 @@ def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Te
         Weights of ``X``'s shape and dtype.
 
     Raises:
-        TypeError: if ``X`` is not a floating-point tensor or ``valid_lens`` is not an integer tensor.
+        TypeError: if ``X`` is not a floating-point tensor or ``valid_lens`` is not an integer
+            tensor.
         ValueError: if ``X`` has fewer than 2 dimensions (3 with per-query lengths),
             ``valid_lens`` has the wrong shape, or an entry of ``valid_lens`` is negative or larger
             than ``num_keys``.
@@ -580,13 +467,18 @@ class AdditiveAttention(_ScoredAttention):
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``w_v^T tanh(W_q q + W_k k)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
-        queries, keys = self.W_q(queries), self.W_k(keys)  # (..., num_queries or num_keys, num_hiddens)
-        features = queries.unsqueeze(-2) + keys.unsqueeze(-3)  # (..., num_queries, num_keys, num_hiddens)
+        queries, keys = (
+            self.W_q(queries),
+            self.W_k(keys),
+        )  # (..., num_queries or num_keys, num_hiddens)
+        features = queries.unsqueeze(-2) + keys.unsqueeze(
+            -3
+        )  # (..., num_queries, num_keys, num_hiddens)
         return self.w_v(torch.tanh(features)).squeeze(-1)  # (..., num_queries, num_keys)
 
 
 class DotProductAttention(_ScoredAttention):
-    """Scaled dot-product attention: ``a(q, k) = q^T k / sqrt(d)``, a layer around :func:`attention`.
+    """Scaled dot-product attention ``a(q, k) = q^T k / sqrt(d)``: a layer around :func:`attention`.
 
     Queries and keys must have the same length ``d``. In matrix form,
     ``softmax(Q K^T / sqrt(d)) V``. Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.2.1.

@@ -88,8 +88,9 @@ def train(
         A :class:`TrainingHistory`; call its ``plot()`` for the loss curve.
 
     Raises:
-        TypeError: if ``num_epochs`` is not an int, ``net`` not an ``nn.Module`` or a batch is
-            not a tuple or list.
+        TypeError: if ``net`` is not an ``nn.Module``, ``loss_fn`` or ``metrics`` not callable,
+            ``optimizer`` not an optimizer, ``num_epochs`` not an int, ``progress`` not a bool,
+            or a batch not a tuple or list.
         ValueError: if ``num_epochs < 1``, a batch does not hold two items, ``batches`` is empty
             in an epoch, or the loss is not a scalar.
         FloatingPointError: if a loss becomes NaN or infinite (the message names the epoch;
@@ -97,6 +98,16 @@ def train(
     """
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
+    if metrics is not None and not callable(metrics):
+        raise TypeError(f"metrics must be None or callable, got {type(metrics).__name__}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
     if not isinstance(num_epochs, int) or isinstance(num_epochs, bool):
         raise TypeError(f"num_epochs must be an int >= 1, got {type(num_epochs).__name__}")
     if num_epochs < 1:
@@ -108,9 +119,13 @@ def train(
         total, count = 0.0, 0
         for batch in batches:
             if not isinstance(batch, (tuple, list)):
-                raise TypeError(f"each batch must be an (inputs, targets) pair, got {type(batch).__name__}")
+                raise TypeError(
+                    f"each batch must be an (inputs, targets) pair, got {type(batch).__name__}"
+                )
             if len(batch) != 2:
-                raise ValueError(f"each batch must be an (inputs, targets) pair, got {len(batch)} items")
+                raise ValueError(
+                    f"each batch must be an (inputs, targets) pair, got {len(batch)} items"
+                )
             inputs, targets = batch
             optimizer.zero_grad()
             loss = loss_fn(net(*_as_args(inputs)), targets)

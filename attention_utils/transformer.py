@@ -24,9 +24,17 @@ import math
 import torch
 from torch import nn
 
-from .checks import _require_bool, _require_positive_int, _require_probability, _require_tensor
+from .checks import (
+    _check_valid_lens,
+    _raise_valid_lens_range,
+    _require_bool,
+    _require_dtype,
+    _require_positive_int,
+    _require_probability,
+    _require_tensor,
+    _valid_lens_out_of_range,
+)
 from .multihead import MultiHeadAttention
-from .scoring import _check_valid_lens
 
 __all__ = [
     "AddNorm",
@@ -53,8 +61,10 @@ class PositionalEncoding(nn.Module):
 
     ``P[t, 2j] = sin(t / 10000^(2j / d))`` and ``P[t, 2j + 1] = cos(t / 10000^(2j / d))`` for
     position ``t`` and ``d = num_hiddens``; the output is ``dropout(X + P[:num_steps])``.
-    The table is computed in float64 and then rounded once to the default dtype, so each float32
-    entry is within 1e-6 of the formula for t < 1000.
+    The table is computed and kept in float64 and cast to the input's dtype in ``forward``: a
+    float32 input gets each entry rounded once (within 1e-6 of the formula for t < 1000), a
+    float64 input gets float64 precision. (``module.to(dtype)`` casts the table too, like any
+    floating buffer.)
     Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.5; D2L sec. 11.6.
 
     Args:
@@ -63,7 +73,7 @@ class PositionalEncoding(nn.Module):
         max_len: the longest sequence it can encode.
 
     Attributes:
-        P: the table of encodings, a buffer of shape ``(1, max_len, num_hiddens)``.
+        P: the table of encodings, a float64 buffer of shape ``(1, max_len, num_hiddens)``.
 
     Raises:
         TypeError: if ``num_hiddens`` or ``max_len`` is not an int or ``dropout`` not a number.
@@ -84,7 +94,7 @@ class PositionalEncoding(nn.Module):
         P = torch.zeros(1, max_len, num_hiddens, dtype=torch.float64)  # (1, max_len, num_hiddens)
         P[0, :, 0::2] = torch.sin(angles)
         P[0, :, 1::2] = torch.cos(angles)
-        self.register_buffer("P", P.to(torch.get_default_dtype()), persistent=False)
+        self.register_buffer("P", P, persistent=False)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """``dropout(X + P[:num_steps])``.
@@ -104,7 +114,12 @@ class PositionalEncoding(nn.Module):
         _require_sequence("X", X, num_hiddens, "num_hiddens")
         if X.shape[1] > max_len:
             raise ValueError(f"X has num_steps = {X.shape[1]} > max_len = {max_len}")
-        return self.dropout(X + self.P[:, : X.shape[1]].to(X.dtype))  # (batch_size, num_steps, num_hiddens)
+        return self._forward(X)
+
+    def _forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.dropout(
+            X + self.P[:, : X.shape[1]].to(X.dtype)
+        )  # (batch_size, num_steps, num_hiddens)
 
 
 class PositionWiseFFN(nn.Module):
@@ -136,7 +151,24 @@ class PositionWiseFFN(nn.Module):
         self.dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """``(batch_size, num_steps, ffn_num_input)`` -> ``(batch_size, num_steps, ffn_num_outputs)``."""
+        """``(batch_size, num_steps, ffn_num_input)`` -> ``(..., ffn_num_outputs)``.
+
+        Any leading dimensions work; only the last one is transformed.
+
+        Raises:
+            TypeError: if ``X`` is not a floating tensor of the parameters' dtype.
+            ValueError: if ``X``'s last dimension is not ``ffn_num_input``.
+        """
+        _require_tensor("X", X)
+        if X.dim() == 0 or X.shape[-1] != self.dense1.in_features:
+            raise ValueError(
+                f"X must have shape (..., ffn_num_input={self.dense1.in_features}), "
+                f"got {tuple(X.shape)}"
+            )
+        _require_dtype("X", X, self)
+        return self._forward(X)
+
+    def _forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.dense2(self.relu(self.dense1(X)))  # (batch_size, num_steps, ffn_num_outputs)
 
 
@@ -149,10 +181,23 @@ class AddNorm(nn.Module):
     Args:
         norm_shape: the trailing shape to normalise over, e.g. ``num_hiddens``.
         dropout: dropout probability on ``Y`` in training.
+
+    Raises:
+        TypeError: if ``norm_shape`` is not an int or a tuple of ints, or ``dropout`` not a number.
+        ValueError: if a size in ``norm_shape`` is not positive or ``dropout`` not in [0, 1).
     """
 
     def __init__(self, norm_shape: int | tuple[int, ...], dropout: float) -> None:
         super().__init__()
+        sizes = norm_shape if isinstance(norm_shape, (tuple, list, torch.Size)) else (norm_shape,)
+        if not isinstance(norm_shape, (tuple, list, torch.Size)) and not isinstance(
+            norm_shape, int
+        ):
+            raise TypeError(
+                f"norm_shape must be an int or a tuple of ints, got {type(norm_shape).__name__}"
+            )
+        for size in sizes:
+            _require_positive_int("norm_shape", size)
         self.dropout = nn.Dropout(_require_probability("dropout", dropout))
         self.ln = nn.LayerNorm(norm_shape)
 
@@ -160,17 +205,28 @@ class AddNorm(nn.Module):
         """``X`` and ``Y`` of the same shape ``(batch_size, num_steps, num_hiddens)`` -> that shape.
 
         Raises:
-            ValueError: if ``X`` and ``Y`` have different shapes.
+            TypeError: if ``X`` or ``Y`` is not a floating tensor of the parameters' dtype.
+            ValueError: if ``X`` and ``Y`` have different shapes, or their trailing shape is not
+                ``norm_shape``.
         """
+        _require_tensor("X", X)
+        _require_tensor("Y", Y)
         if X.shape != Y.shape:
             raise ValueError(
                 f"X and Y must have the same shape, got {tuple(X.shape)} and {tuple(Y.shape)}"
             )
+        norm_shape = tuple(self.ln.normalized_shape)
+        if tuple(X.shape[X.dim() - len(norm_shape) :]) != norm_shape:
+            raise ValueError(f"X and Y must end in norm_shape = {norm_shape}, got {tuple(X.shape)}")
+        _require_dtype("X", X, self)
+        return self._forward(X, Y)
+
+    def _forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         return self.ln(self.dropout(Y) + X)  # (batch_size, num_steps, num_hiddens)
 
 
 class TransformerEncoderBlock(nn.Module):
-    """One Transformer encoder layer: self-attention and a feed-forward network, each with Add & Norm.
+    """One Transformer encoder layer: self-attention and a feed-forward network, each + Add & Norm.
 
     ``Y = LayerNorm(X + MultiHead(X, X, X))`` then ``output = LayerNorm(Y + FFN(Y))`` (post-norm,
     as in Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.1; D2L sec. 11.7).
@@ -202,7 +258,13 @@ class TransformerEncoderBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.attention = MultiHeadAttention(
-            num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads, dropout, use_bias,
+            num_hiddens,
+            num_hiddens,
+            num_hiddens,
+            num_hiddens,
+            num_heads,
+            dropout,
+            use_bias,
             need_weights,
         )
         self.addnorm1 = AddNorm(num_hiddens, dropout)
@@ -228,9 +290,12 @@ class TransformerEncoderBlock(nn.Module):
     def _forward(
         self, X: torch.Tensor, valid_lens: torch.Tensor | None, causal: bool
     ) -> torch.Tensor:
-        Y = self.addnorm1(X, self.attention._attend(X, X, X, valid_lens, causal))
+        # Internal calls: the arguments were checked once, in the public forward.
+        Y = self.addnorm1._forward(X, self.attention._attend(X, X, X, valid_lens, causal))
         # (batch_size, num_steps, num_hiddens)
-        return self.addnorm2(Y, self.ffn(Y))  # (batch_size, num_steps, num_hiddens)
+        return self.addnorm2._forward(
+            Y, self.ffn._forward(Y)
+        )  # (batch_size, num_steps, num_hiddens)
 
     def forward(
         self, X: torch.Tensor, valid_lens: torch.Tensor | None = None, causal: bool = False
@@ -240,7 +305,8 @@ class TransformerEncoderBlock(nn.Module):
         Args:
             X: ``(batch_size, num_steps, num_hiddens)``.
             valid_lens: None or an integer tensor ``(batch_size,)``: padding mask, position j is a
-                key only if ``j < valid_lens[b]``; or ``(batch_size, num_steps)``, one length per query.
+                key only if ``j < valid_lens[b]``; or ``(batch_size, num_steps)``, one length per
+                query.
             causal: if True, position i also sees no position after i (combined with
                 ``valid_lens``: both must let a key through).
 
@@ -344,14 +410,23 @@ class TransformerEncoder(nn.Module):
             raise TypeError("X must be an integer tensor of tokens, shape (batch_size, num_steps)")
         if X.dim() != 2:
             raise ValueError(f"X must have shape (batch_size, num_steps), got {tuple(X.shape)}")
-        vocab_size = self.embedding.num_embeddings
-        if X.numel() and bool(((X < 0) | (X >= vocab_size)).any()):
-            raise ValueError(f"tokens must lie in [0, vocab_size) = [0, {vocab_size})")
         _require_bool("causal", causal)
+        vocab_size, num_steps = self.embedding.num_embeddings, X.shape[1]
+        flags = [((X < 0) | (X >= vocab_size)).any()]  # a token out of range
         if valid_lens is not None:
-            _check_valid_lens(valid_lens, X.shape[0], X.shape[1], X.shape[1])
+            _check_valid_lens(valid_lens, X.shape[0], num_steps, num_steps, check_range=False)
+            flags.append(_valid_lens_out_of_range(valid_lens.to(X.device), num_steps))
+        bad = torch.stack(flags).tolist() if X.numel() else [False] * len(flags)  # one host sync
+        if bad[0]:
+            raise ValueError(f"tokens must lie in [0, vocab_size) = [0, {vocab_size})")
+        if len(bad) > 1 and bad[1]:
+            _raise_valid_lens_range(valid_lens, num_steps)
         H = self.embedding(X) * math.sqrt(self.num_hiddens)  # (batch_size, num_steps, num_hiddens)
-        H = self.pos_encoding(H)  # (batch_size, num_steps, num_hiddens)
+        if num_steps > self.pos_encoding.P.shape[1]:
+            raise ValueError(
+                f"X has num_steps = {num_steps} > max_len = {self.pos_encoding.P.shape[1]}"
+            )
+        H = self.pos_encoding._forward(H)  # (batch_size, num_steps, num_hiddens)
         for blk in self.blks:
             H = blk._forward(H, valid_lens, causal)  # (batch_size, num_steps, num_hiddens)
         return H

@@ -28,7 +28,14 @@ import math
 import torch
 from torch import nn
 
-from .checks import _require_positive_int, _require_tensor
+from .checks import (
+    _require_dtype,
+    _require_int,
+    _require_positive,
+    _require_positive_int,
+    _require_real,
+    _require_tensor,
+)
 
 __all__ = [
     "CBAM",
@@ -42,8 +49,7 @@ __all__ = [
 
 
 def _require_reduction(channels: int, reduction: object) -> int:
-    if isinstance(reduction, bool) or not isinstance(reduction, int) or reduction < 1:
-        raise ValueError(f"reduction must be an int >= 1, got {reduction!r}")
+    _require_int("reduction", reduction, minimum=1)
     if channels < reduction:
         raise ValueError(
             f"channels ({channels}) must be >= reduction ({reduction}): the bottleneck would "
@@ -52,7 +58,23 @@ def _require_reduction(channels: int, reduction: object) -> int:
     return reduction
 
 
-def _require_feature_map(x: object, channels: int | None) -> torch.Tensor:
+def _require_odd_kernel_size(kernel_size: object) -> int:
+    _require_int("kernel_size", kernel_size, minimum=1)
+    if kernel_size % 2 == 0:
+        raise ValueError(
+            f"kernel_size must be odd so that padding kernel_size // 2 keeps the size, "
+            f"got {kernel_size}"
+        )
+    return kernel_size
+
+
+def _require_feature_map(
+    x: object, channels: int | None, module: nn.Module | None = None
+) -> torch.Tensor:
+    """``x`` if it is a floating ``(batch_size, channels, height, width)`` tensor.
+
+    With ``module``, also check that ``x`` has the dtype of the module's parameters.
+    """
     x = _require_tensor("x", x)
     if x.dim() != 4:
         raise ValueError(
@@ -63,6 +85,8 @@ def _require_feature_map(x: object, channels: int | None) -> torch.Tensor:
         raise ValueError(
             f"x must have shape (batch_size, {channels}, height, width), got {tuple(x.shape)}"
         )
+    if module is not None:
+        _require_dtype("x", x, module)
     return x
 
 
@@ -87,7 +111,8 @@ class SEBlock(nn.Module):
         ``attention_weights`` after a forward pass ``(batch_size, channels, 1, 1)``.
 
     Raises:
-        TypeError: if ``channels`` is not an int, or the input is not a floating tensor.
+        TypeError: if ``channels`` or ``reduction`` is not an int, or the input is not a
+            floating tensor of the parameters' dtype.
         ValueError: if ``channels < reduction`` or ``reduction < 1``; if the input is not 4-D
             or has the wrong number of channels.
 
@@ -106,7 +131,7 @@ class SEBlock(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         z = self.squeeze(x).flatten(1)  # (batch_size, channels)
         s = self.excitation(z)[:, :, None, None]  # (batch_size, channels, 1, 1)
         self.attention_weights = s.detach()
@@ -149,7 +174,7 @@ class ChannelAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         avg = self.mlp(x.mean(dim=(2, 3)))  # (batch_size, channels)
         mx = self.mlp(x.amax(dim=(2, 3)))  # (batch_size, channels)
         weights = torch.sigmoid(avg + mx)[:, :, None, None]  # (batch_size, channels, 1, 1)
@@ -178,6 +203,7 @@ class SpatialAttention(nn.Module):
         ``attention_weights`` ``(batch_size, 1, height, width)``.
 
     Raises:
+        TypeError: if ``channels`` or ``kernel_size`` is not an int; bad input as :class:`SEBlock`.
         ValueError: if ``kernel_size`` is even or < 1; bad input as :class:`SEBlock`.
 
     Source: Woo et al., "CBAM", ECCV 2018, arXiv:1807.06521, eq. (3).
@@ -186,20 +212,13 @@ class SpatialAttention(nn.Module):
     def __init__(self, channels: int, kernel_size: int = 7) -> None:
         super().__init__()
         self.channels = _require_positive_int("channels", channels)
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-            raise ValueError(f"kernel_size must be a positive odd int, got {kernel_size!r}")
-        if kernel_size % 2 == 0:
-            raise ValueError(
-                f"kernel_size must be odd so that padding kernel_size // 2 keeps height and "
-                f"width, got {kernel_size}"
-            )
-        self.kernel_size = kernel_size
+        self.kernel_size = _require_odd_kernel_size(kernel_size)
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.bn = nn.BatchNorm2d(1)
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         pooled = torch.cat(
             [x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1
         )  # (batch_size, 2, height, width)
@@ -260,13 +279,14 @@ def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
     that is even (so 4.5 -> 5, 5.5 -> 5, 6 -> 7; C = 64, 256, 512, 1024, 2048 give 3, 5, 5, 5, 7).
 
     Raises:
-        ValueError: if ``channels < 1`` or ``gamma <= 0``.
+        TypeError: if ``channels`` is not an int or ``gamma``, ``b`` are not numbers.
+        ValueError: if ``channels < 1``, ``gamma <= 0`` or a number is not finite.
 
     Source: Wang et al., "ECA-Net", CVPR 2020, arXiv:1910.03151, eq. (12).
     """
     _require_positive_int("channels", channels)
-    if not gamma > 0:
-        raise ValueError(f"gamma must be > 0, got {gamma!r}")
+    gamma = _require_positive("gamma", gamma)
+    b = _require_real("b", b)
     t = int(abs((math.log2(channels) + b) / gamma))
     return t if t % 2 == 1 else t + 1
 
@@ -288,6 +308,8 @@ class ECA(nn.Module):
         ``attention_weights`` ``(batch_size, channels, 1, 1)``.
 
     Raises:
+        TypeError: if ``channels`` or ``kernel_size`` is not an int, ``gamma`` or ``b`` not a
+            number; bad input as :class:`SEBlock`.
         ValueError: if ``kernel_size`` is even or < 1, ``gamma <= 0``; bad input as
             :class:`SEBlock`.
 
@@ -302,16 +324,12 @@ class ECA(nn.Module):
         self.channels = _require_positive_int("channels", channels)
         if kernel_size is None:
             kernel_size = eca_kernel_size(channels, gamma, b)
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-            raise ValueError(f"kernel_size must be a positive odd int, got {kernel_size!r}")
-        if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd, got {kernel_size}")
-        self.kernel_size = kernel_size
+        self.kernel_size = _require_odd_kernel_size(kernel_size)
         self.conv = nn.Conv1d(1, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         z = x.mean(dim=(2, 3))[:, None, :]  # (batch_size, 1, channels)
         weights = torch.sigmoid(self.conv(z))  # (batch_size, 1, channels)
         weights = weights.transpose(1, 2)[:, :, :, None]  # (batch_size, channels, 1, 1)
@@ -340,6 +358,8 @@ class SimAM(nn.Module):
         and ``attention_weights`` the same shape.
 
     Raises:
+        TypeError: if ``channels`` is not an int or None, ``e_lambda`` not a number, or the
+            input not a floating tensor.
         ValueError: if ``e_lambda <= 0``, the input is not 4-D, or ``height * width < 2``.
 
     Source: Yang et al., "SimAM: A Simple, Parameter-Free Attention Module for Convolutional
@@ -349,9 +369,7 @@ class SimAM(nn.Module):
     def __init__(self, channels: int | None = None, e_lambda: float = 1e-4) -> None:
         super().__init__()
         self.channels = None if channels is None else _require_positive_int("channels", channels)
-        if not (isinstance(e_lambda, (int, float)) and math.isfinite(e_lambda) and e_lambda > 0):
-            raise ValueError(f"e_lambda must be a positive finite number, got {e_lambda!r}")
-        self.e_lambda = float(e_lambda)
+        self.e_lambda = _require_positive("e_lambda", e_lambda)
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

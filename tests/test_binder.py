@@ -1,4 +1,4 @@
-"""Binder: binder/ installs what requirements.txt pins, with CPU-only PyTorch, on the intended Python.
+"""Binder: binder/ installs what requirements.txt pins, with CPU-only PyTorch and the right Python.
 
 repo2docker (what mybinder.org runs) reads only binder/ when that folder exists, so binder/ must not
 drift from requirements.txt. ``jupyter-repo2docker --no-build --debug`` prints the Dockerfile it
@@ -72,8 +72,17 @@ def _repo2docker() -> str:
 
 
 def test_repo2docker_would_install_the_pins_on_the_intended_python():
-    """The Dockerfile repo2docker would build: Python 3.11, then binder/requirements.txt, after the repo."""
-    cmd = [_repo2docker(), "--no-build", "--debug", "--user-id", "1000", "--user-name", "jovyan", str(ROOT)]
+    """The Dockerfile repo2docker would build: Python 3.11, binder/requirements.txt, the repo."""
+    cmd = [
+        _repo2docker(),
+        "--no-build",
+        "--debug",
+        "--user-id",
+        "1000",
+        "--user-name",
+        "jovyan",
+        str(ROOT),
+    ]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
     log, dockerfile = result.stderr, result.stdout
@@ -81,8 +90,12 @@ def test_repo2docker_would_install_the_pins_on_the_intended_python():
     # The environment's Python comes from repo2docker's lock file for that version.
     # (repo2docker escapes the file names it copies in: "-2e" is ".", "-2d" is "-", "-2f" is "/".)
     unescaped = re.sub(r"-([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), dockerfile)
-    lock = re.search(r"environment\.py-(\d+)\.(\d+)-linux-64\.lock\S* /tmp/env/environment\.lock", unescaped)
-    assert lock and f"{lock.group(1)}.{lock.group(2)}" == PYTHON, "the conda lock file for the runtime.txt Python"
+    lock = re.search(
+        r"environment\.py-(\d+)\.(\d+)-linux-64\.lock\S* /tmp/env/environment\.lock", unescaped
+    )
+    assert lock and f"{lock.group(1)}.{lock.group(2)}" == PYTHON, (
+        "the conda lock file for the runtime.txt Python"
+    )
     # pip installs binder/requirements.txt (not the top-level file) into the kernel's environment,
     # after the whole repository is copied in, so that its `-e .` line finds attention_utils.
     install = '${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir -r "binder/requirements.txt"'
@@ -91,7 +104,9 @@ def test_repo2docker_would_install_the_pins_on_the_intended_python():
     assert len(runs) == 1, "pip installs binder/requirements.txt exactly once"
     copies = [i for i, line in enumerate(lines) if re.match(r"COPY .*src/ \$\{REPO_DIR\}/$", line)]
     assert copies and copies[0] < runs[0], "the repository is copied before pip runs"
-    assert "ENV KERNEL_PYTHON_PREFIX=${NB_PYTHON_PREFIX}" in dockerfile, "one environment, kernel and server"
+    assert "ENV KERNEL_PYTHON_PREFIX=${NB_PYTHON_PREFIX}" in dockerfile, (
+        "one environment, kernel and server"
+    )
     assert '-r "requirements.txt"' not in dockerfile, "the top-level requirements.txt is not used"
 
 
@@ -100,6 +115,8 @@ def test_repo2docker_lock_file_has_the_python():
     _repo2docker()  # skips or fails with the install hint
     spec = importlib.util.find_spec("repo2docker")  # located, not imported (it warns on import)
     assert spec is not None and spec.origin
-    lock = Path(spec.origin).parent / "buildpacks" / "conda" / f"environment.py-{PYTHON}-linux-64.lock"
+    lock = (
+        Path(spec.origin).parent / "buildpacks" / "conda" / f"environment.py-{PYTHON}-linux-64.lock"
+    )
     assert lock.is_file()
     assert re.search(rf"/python-{re.escape(PYTHON)}\.\d+-", lock.read_text(encoding="utf-8"))

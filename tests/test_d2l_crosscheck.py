@@ -40,7 +40,7 @@ NEEDED = ("masked_softmax", "DotProductAttention", "AdditiveAttention")
 
 
 def _d2l_torch_source() -> str | None:
-    """The text of the installed d2l package's ``d2l/torch.py``, or None when d2l is not installed."""
+    """The text of the installed d2l package's ``d2l/torch.py``, or None without d2l."""
     try:
         distribution = importlib.metadata.distribution("d2l")
     except importlib.metadata.PackageNotFoundError:
@@ -54,10 +54,12 @@ def _d2l_torch_source() -> str | None:
 
 @pytest.fixture(scope="module")
 def d2l():
-    """A namespace holding only D2L's ``masked_softmax``, ``DotProductAttention``, ``AdditiveAttention``."""
+    """A namespace holding only D2L's masked_softmax, DotProductAttention, AdditiveAttention."""
     source = _d2l_torch_source()
     if source is None:
-        message = f"the d2l package is not installed; run `{PIP_COMMAND}` to cross-check against D2L"
+        message = (
+            f"the d2l package is not installed; run `{PIP_COMMAND}` to cross-check against D2L"
+        )
         if os.environ.get("CI"):
             pytest.fail(f"CI is set, so the D2L cross-check must run: {message}")
         pytest.skip(message)
@@ -97,14 +99,20 @@ def test_masked_softmax_matches_d2l(d2l, kind):
 def test_dot_product_attention_matches_d2l(d2l, kind):
     torch.manual_seed(1)
     queries, keys, values = torch.randn(2, 3, 8), torch.randn(2, 7, 8), torch.randn(2, 7, 5)
-    valid_lens = {"none": None, "1d": torch.tensor([2, 7]), "2d": torch.tensor([[1, 4, 7], [3, 3, 2]])}[kind]
+    valid_lens = {
+        "none": None,
+        "1d": torch.tensor([2, 7]),
+        "2d": torch.tensor([[1, 4, 7], [3, 3, 2]]),
+    }[kind]
     theirs = d2l["DotProductAttention"](dropout=0.5).eval()
     ours = DotProductAttention(dropout=0.5).eval()
     expected = theirs(queries, keys, values, valid_lens)
     torch.testing.assert_close(ours(queries, keys, values, valid_lens), expected)
     torch.testing.assert_close(ours.attention_weights, theirs.attention_weights)
     ours.need_weights = False
-    torch.testing.assert_close(ours(queries, keys, values, valid_lens), expected, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(
+        ours(queries, keys, values, valid_lens), expected, atol=1e-6, rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("kind", ["1d", "2d"])

@@ -33,7 +33,7 @@ def test_layout_of_the_dataset():
     assert (data.x_train[1:] >= data.x_train[:-1]).all(), "training inputs are sorted"
     assert (data.x_train >= 0).all() and (data.x_train < 5).all()
     torch.testing.assert_close(data.x_test, torch.arange(0, 5, 0.1)[:50])
-    assert data.x_test[-1].item() == pytest.approx(4.9)
+    torch.testing.assert_close(data.x_test[-1], torch.tensor(4.9))
     torch.testing.assert_close(data.y_truth, 2 * torch.sin(data.x_test) + data.x_test**0.8)
 
 
@@ -41,7 +41,7 @@ def test_noise_has_the_requested_spread():
     data = kernel_regression_data(n_train=20000, noise_std=0.5, seed=1)
     residual = data.y_train - regression_truth(data.x_train)
     assert abs(residual.mean().item()) < 0.02
-    assert residual.std().item() == pytest.approx(0.5, rel=0.03)
+    torch.testing.assert_close(residual.std(), torch.tensor(0.5), rtol=0.03, atol=0)
 
 
 @pytest.mark.parametrize(
@@ -101,20 +101,9 @@ def test_labels_follow_the_adjective():
         adjective = words[data.adjective_position]
         assert bool(second) == (adjective in PLACE_ADJECTIVES)
         assert data.vocab[referent] == words[data.noun_positions[int(second)]]
-    assert data.decode(data.encode(make_sentence("dog", "cross", "river", "wide"))) == make_sentence(
-        "dog", "cross", "river", "wide"
-    )
-
-
-def test_sentence_errors():
-    with pytest.raises(ValueError, match="agent must be one of"):
-        make_sentence("street", "cross", "river", "wide")
-    with pytest.raises(ValueError, match="heldout_per_noun must be between 1 and 5"):
-        coreference_data(heldout_per_noun=6)
-    with pytest.raises(TypeError, match="seed must be an int"):
-        coreference_data(seed=1.0)
-    with pytest.raises(ValueError, match="unknown words"):
-        coreference_data().encode(["the", "zebra"])
+    assert data.decode(
+        data.encode(make_sentence("dog", "cross", "river", "wide"))
+    ) == make_sentence("dog", "cross", "river", "wide")
 
 
 # --- the channel-shapes images of chapter 05 --------------------------------------------------
@@ -129,6 +118,6 @@ def test_channel_shapes_data_deterministic_and_shaped():
     clean = channel_shapes_data(n_train=5, n_test=5, noise_std=1e-6, seed=0)
     for image, label, (r, c) in zip(clean.x_test, clean.y_test, clean.positions):
         assert image[label, r, c] > 0.99  # the cross's centre is in the class channel
-        assert image[label].sum() == pytest.approx(5.0, abs=1e-3)
+        torch.testing.assert_close(image[label].sum(), torch.tensor(5.0), atol=1e-3, rtol=0)
     with pytest.raises(ValueError):
         channel_shapes_data(num_classes=9, channels=8)

@@ -24,7 +24,9 @@ def _tensor(xs):
     return torch.tensor(xs, dtype=torch.float64)
 
 
-@given(queries=points, keys=points, bandwidth=st.floats(0.05, 20), kernel=st.sampled_from(["gaussian"]))
+@given(
+    queries=points, keys=points, bandwidth=st.floats(0.05, 20), kernel=st.sampled_from(["gaussian"])
+)
 def test_gaussian_weights_are_a_distribution(queries, keys, bandwidth, kernel):
     q, k = _tensor(queries), _tensor(keys)
     predictions, weights = nadaraya_watson(q, k, torch.ones_like(k), bandwidth, kernel)
@@ -35,8 +37,13 @@ def test_gaussian_weights_are_a_distribution(queries, keys, bandwidth, kernel):
     torch.testing.assert_close(predictions, torch.ones(len(queries), dtype=torch.float64))
 
 
-@given(queries=points, keys=points, values=st.data(), bandwidth=st.floats(0.05, 20),
-       kernel=st.sampled_from(sorted(KERNELS)))
+@given(
+    queries=points,
+    keys=points,
+    values=st.data(),
+    bandwidth=st.floats(0.05, 20),
+    kernel=st.sampled_from(sorted(KERNELS)),
+)
 def test_predictions_are_convex_combinations_of_values(queries, keys, values, bandwidth, kernel):
     q, k = _tensor(queries), _tensor(keys)
     v = _tensor(values.draw(st.lists(finite, min_size=len(keys), max_size=len(keys))))
@@ -47,7 +54,9 @@ def test_predictions_are_convex_combinations_of_values(queries, keys, values, ba
     # where a query has a neighbour, the estimate lies within the range of the values
     assert (predictions[defined] >= v.min() - 1e-9).all()
     assert (predictions[defined] <= v.max() + 1e-9).all()
-    torch.testing.assert_close(weights[defined].sum(-1), torch.ones(int(defined.sum()), dtype=torch.float64))
+    torch.testing.assert_close(
+        weights[defined].sum(-1), torch.ones(int(defined.sum()), dtype=torch.float64)
+    )
 
 
 @pytest.mark.parametrize("kernel", ["boxcar", "epanechnikov"])
@@ -140,11 +149,31 @@ def test_gradients_reach_w_and_training_reduces_loss():
 @pytest.mark.parametrize(
     ("queries", "keys", "values", "message"),
     [
-        (torch.zeros(3, 1), torch.zeros(4), torch.zeros(4), r"queries must have shape \(num_queries,\)"),
-        (torch.tensor(1.0), torch.zeros(4), torch.zeros(4), r"queries must have shape \(num_queries,\)"),
+        (
+            torch.zeros(3, 1),
+            torch.zeros(4),
+            torch.zeros(4),
+            r"queries must have shape \(num_queries,\)",
+        ),
+        (
+            torch.tensor(1.0),
+            torch.zeros(4),
+            torch.zeros(4),
+            r"queries must have shape \(num_queries,\)",
+        ),
         (torch.zeros(3), torch.zeros(2, 4), torch.zeros(2, 4), r"need num_queries = 3 rows"),
-        (torch.zeros(3), torch.zeros(3, 4, 1), torch.zeros(3, 4, 1), r"keys must have shape \(num_keys,\)"),
-        (torch.zeros(3), torch.zeros(4), torch.zeros(5), r"values must have the same shape as keys \(4,\)"),
+        (
+            torch.zeros(3),
+            torch.zeros(3, 4, 1),
+            torch.zeros(3, 4, 1),
+            r"keys must have shape \(num_keys,\)",
+        ),
+        (
+            torch.zeros(3),
+            torch.zeros(4),
+            torch.zeros(5),
+            r"values must have the same shape as keys \(4,\)",
+        ),
         (torch.zeros(3), torch.zeros(0), torch.zeros(0), r"at least one key"),
     ],
 )
@@ -167,7 +196,7 @@ def test_non_numeric_bandwidth():
 
 
 def test_unknown_kernel_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown kernel 'triangle'; choose one of \['boxcar'"):
+    with pytest.raises(ValueError, match=r"kernel must be one of \['boxcar'.*got 'triangle'"):
         nadaraya_watson(torch.zeros(2), torch.zeros(3), torch.zeros(3), kernel="triangle")
 
 
@@ -183,3 +212,26 @@ def test_leave_one_out_errors():
         leave_one_out(torch.zeros(3), torch.zeros(4))
     with pytest.raises(ValueError, match="n >= 2"):
         leave_one_out(torch.zeros(1), torch.zeros(1))
+
+
+@pytest.mark.parametrize("bandwidth", [1e-20, 1e-30, 1e-300])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_gaussian_weights_are_finite_for_any_positive_bandwidth(bandwidth, dtype):
+    # Regression (issue 10): bandwidth=1e-20 gave NaN, since (d / h)**2 overflowed for every key.
+    keys = torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=dtype)
+    values = torch.tensor([10.0, 20.0, 30.0, 40.0], dtype=dtype)
+    queries = torch.tensor([0.9, 2.2, 1.5, 7.0], dtype=dtype)
+    predictions, weights = nadaraya_watson(queries, keys, values, bandwidth=bandwidth)
+    assert torch.isfinite(weights).all() and torch.isfinite(predictions).all()
+    # the nearest key wins; a query halfway between two keys averages them
+    torch.testing.assert_close(predictions, torch.tensor([20.0, 30.0, 25.0, 40.0], dtype=dtype))
+
+
+def test_stable_gaussian_scores_equal_the_textbook_softmax():
+    torch.manual_seed(0)
+    queries, keys = torch.rand(7, dtype=torch.float64) * 5, torch.rand(9, dtype=torch.float64) * 5
+    values = torch.randn(9, dtype=torch.float64)
+    for bandwidth in (0.05, 0.5, 5.0):
+        _, weights = nadaraya_watson(queries, keys, values, bandwidth=bandwidth)
+        u = (queries[:, None] - keys) / bandwidth
+        torch.testing.assert_close(weights, torch.softmax(-(u**2) / 2, dim=-1))

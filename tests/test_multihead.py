@@ -1,4 +1,4 @@
-"""Multi-head attention (chapter 04): heads, agreement with nn.MultiheadAttention, masks, weights."""
+"""Multi-head attention (chapter 04): heads, nn.MultiheadAttention agreement, masks, weights."""
 
 import pytest
 import torch
@@ -9,7 +9,9 @@ from torch import nn
 from attention_utils import MultiHeadAttention, as_torch_multihead, merge_heads, split_heads
 
 
-def _inputs(batch_size=2, num_queries=4, num_keys=6, query_size=8, key_size=8, value_size=8, seed=0):
+def _inputs(
+    batch_size=2, num_queries=4, num_keys=6, query_size=8, key_size=8, value_size=8, seed=0
+):
     g = torch.Generator().manual_seed(seed)
     return (
         torch.randn(batch_size, num_queries, query_size, generator=g),
@@ -66,18 +68,6 @@ def test_parameter_count_formula():
         assert sum(p.numel() for p in mha.parameters()) == expected
 
 
-def test_fused_path_matches_readable_path():
-    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0, bias=True).eval()
-    queries, keys, values = _inputs()
-    for valid_lens in (None, torch.tensor([2, 5]), torch.tensor([[1, 2, 3, 4], [6, 5, 0, 1]])):
-        mha.need_weights = True
-        readable = mha(queries, keys, values, valid_lens)
-        mha.need_weights = False
-        fused = mha(queries, keys, values, valid_lens)
-        assert mha.attention_weights is None
-        torch.testing.assert_close(fused, readable, atol=1e-5, rtol=1e-5)
-
-
 @pytest.mark.parametrize("num_heads", [1, 2, 4, 8])
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("sizes", [(8, 8), (5, 3)])
@@ -108,36 +98,27 @@ def test_agrees_with_torch_for_per_query_masks():
     torch_mha = as_torch_multihead(mha).eval()
     queries, keys, values = _inputs(2, 4, 6)
     valid_lens = torch.tensor([[1, 2, 3, 4], [6, 5, 4, 3]])
-    blocked = torch.arange(6) >= valid_lens[:, :, None]  # (batch_size, num_queries, num_keys), True = masked
+    blocked = (
+        torch.arange(6) >= valid_lens[:, :, None]
+    )  # (batch_size, num_queries, num_keys), True = masked
     theirs, _ = torch_mha(queries, keys, values, attn_mask=blocked.repeat_interleave(2, dim=0))
     torch.testing.assert_close(mha(queries, keys, values, valid_lens), theirs, atol=1e-5, rtol=1e-5)
 
 
 def test_fully_masked_query_gives_zero_before_the_output_projection():
+    # A documented difference: nn.MultiheadAttention gives NaN for such a query.
     mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0).eval()
     out = mha(*_inputs(), torch.tensor([[0, 1, 2, 3], [6, 6, 6, 6]]))
     assert torch.isfinite(out).all()
     assert torch.equal(out[0, 0], torch.zeros(8))
 
 
-@pytest.mark.parametrize(
-    ("args", "error", "message"),
-    [
-        ((8, 8, 8, 10, 4, 0.0), ValueError, "num_hiddens = 10 must be divisible by num_heads = 4"),
-        ((8, 8, 8, 8, 0, 0.0), ValueError, "num_heads must be a positive int"),
-        ((8, 8, 8, 8.0, 2, 0.0), TypeError, "num_hiddens must be a positive int"),
-        ((8, 8, 8, 8, 2, 1.5), ValueError, r"dropout must be a probability in \[0, 1\)"),
-    ],
-)
-def test_bad_constructor_arguments(args, error, message):
-    with pytest.raises(error, match=message):
-        MultiHeadAttention(*args)
-
-
 def test_bad_forward_inputs():
     mha = MultiHeadAttention(5, 3, 7, 12, 4, 0.0)
     queries, keys, values = _inputs(2, 4, 6, 3, 5, 7)
-    with pytest.raises(ValueError, match=r"queries must have shape \(batch_size, num_queries, query_size\)"):
+    with pytest.raises(
+        ValueError, match=r"queries must have shape \(batch_size, num_queries, query_size\)"
+    ):
         mha(queries[0], keys, values)
     with pytest.raises(ValueError, match="query_size=3"):
         mha(keys, keys, values)
@@ -193,16 +174,30 @@ def test_heads_stay_a_dimension_of_their_own():
         torch.testing.assert_close(mha.attention_weights[:, h], expected)
 
 
+VALID_LENS = {
+    "none": None,
+    "1d": torch.tensor([2, 5]),
+    "2d_with_zero": torch.tensor([[1, 2, 0, 4], [6, 5, 4, 3]]),
+}
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
-def test_fused_and_readable_multihead_agree_in_every_dtype(dtype):
+@pytest.mark.parametrize("kind", list(VALID_LENS))
+def test_fused_and_readable_multihead_agree_in_every_dtype(dtype, kind):
     torch.manual_seed(3)
     mha = MultiHeadAttention(8, 8, 8, 16, 4, 0.0, bias=True).to(dtype).eval()
     queries, keys, values = (t.to(dtype) for t in _inputs(value_size=8, key_size=8, query_size=8))
-    valid_lens = torch.tensor([[1, 2, 0, 4], [6, 5, 4, 3]])
+    valid_lens = VALID_LENS[kind]
     readable = mha(queries, keys, values, valid_lens)
     mha.need_weights = False
     fused = mha(queries, keys, values, valid_lens)
-    tolerance = {torch.float16: 2e-3, torch.bfloat16: 2e-2, torch.float32: 1e-5, torch.float64: 1e-12}[dtype]
+    assert mha.attention_weights is None
+    tolerance = {
+        torch.float16: 2e-3,
+        torch.bfloat16: 2e-2,
+        torch.float32: 1e-5,
+        torch.float64: 1e-12,
+    }[dtype]
     torch.testing.assert_close(fused, readable, atol=tolerance, rtol=tolerance)
 
 
@@ -217,16 +212,36 @@ def test_causal_agrees_with_torch_multihead_attention(need_weights):
     torch.testing.assert_close(mha(X, X, X, causal=True), theirs, atol=1e-5, rtol=1e-5)
 
 
-def test_fully_masked_query_differs_from_torch_on_purpose():
-    # Documented difference: ours gives W_o(0) = 0 (no bias), nn.MultiheadAttention gives NaN.
-    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0).eval()
-    queries, keys, values = _inputs()
-    valid_lens = torch.tensor([0, 6])
-    ours = mha(queries, keys, values, valid_lens)
-    assert torch.equal(ours[0], torch.zeros(4, 8)) and torch.isfinite(ours).all()
-
-
 def test_dtype_mismatch_with_the_parameters_is_a_clear_error():
     mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0)
-    with pytest.raises(TypeError, match=r"queries has dtype torch.float64 but the layer's parameters are torch.float32"):
+    with pytest.raises(
+        TypeError,
+        match=r"queries has dtype torch.float64 but the layer's parameters are torch.float32",
+    ):
         mha(*(t.double() for t in _inputs()))
+
+
+@pytest.fixture
+def count_host_syncs(monkeypatch):
+    """Count the ways Python code reads a tensor's value back to the host."""
+    counts = {"n": 0}
+    for method in ("__bool__", "__int__", "__float__", "item", "tolist"):
+        original = getattr(torch.Tensor, method)
+
+        def counted(self, *args, _original=original, **kwargs):
+            counts["n"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, counted)
+    return counts
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_one_host_sync_per_public_call(count_host_syncs, need_weights):
+    # Regression (issue 10): one readable forward checked valid_lens three times.
+    mha = MultiHeadAttention(8, 8, 8, 8, 2, 0.0, need_weights=need_weights).eval()
+    queries, keys, values = _inputs()
+    mha(queries, keys, values)
+    assert count_host_syncs["n"] == 0
+    mha(queries, keys, values, torch.tensor([[1, 2, 3, 4], [6, 5, 4, 3]]))
+    assert count_host_syncs["n"] == 1

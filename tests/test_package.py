@@ -1,4 +1,4 @@
-"""The package's public names: one explicit list, equal to the modules' lists, covering the chapters."""
+"""The package's public names: one explicit list, the modules' lists, the chapters' names."""
 
 import ast
 import importlib
@@ -23,7 +23,9 @@ MODULES = [
 
 
 def test_every_module_of_the_package_is_listed():
-    files = {p.stem for p in (ROOT / "attention_utils").iterdir() if p.suffix == ".py" or p.is_dir()}
+    files = {
+        p.stem for p in (ROOT / "attention_utils").iterdir() if p.suffix == ".py" or p.is_dir()
+    }
     assert files - {"__init__", "__pycache__"} == set(MODULES)
 
 
@@ -48,7 +50,9 @@ def _names_the_chapters_use():
             if cell["cell_type"] != "code":
                 continue
             source = "".join(cell["source"])
-            lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+            lines = [
+                line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+            ]
             try:
                 tree = ast.parse("\n".join(lines))
             except SyntaxError:

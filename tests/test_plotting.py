@@ -1,9 +1,9 @@
 """Plotting helpers (heatmaps, curves) and check_shape."""
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 import torch
+
 from attention_utils import check_shape, plot_lines, plot_regression, show_heatmaps
 
 
@@ -21,7 +21,7 @@ def test_show_heatmaps_draws_a_grid_with_titles_labels_and_colour_bar():
     assert len(fig.axes) == 7, "six heatmaps and one colour bar"
     assert image_axes[0].get_title() == "a" and image_axes[0].get_ylabel() == "Queries"
     assert image_axes[-1].get_xlabel() == "Keys"
-    np.testing.assert_allclose(image_axes[4].images[0].get_array(), weights[1, 1].numpy())
+    torch.testing.assert_close(torch.as_tensor(image_axes[4].images[0].get_array()), weights[1, 1])
 
 
 @pytest.mark.parametrize("shape", [(4, 5), (1, 4, 5), (1, 1, 1, 4, 5)])

@@ -52,10 +52,17 @@ def test_resnet50_forward_small_and_gradients(attention):
 
 def test_registry_records_where_each_module_goes():
     places = {name: entry.place for name, entry in ATTENTION_MODULES.items()}
-    expected = {"se": "before_add", "cbam": "before_add", "eca": "before_add", "simam": "after_conv2"}
+    expected = {
+        "se": "before_add",
+        "cbam": "before_add",
+        "eca": "before_add",
+        "simam": "after_conv2",
+    }
     assert places.items() >= expected.items()
     block = Bottleneck(64, 16, attention="simam")
-    assert isinstance(block.attention_after_conv2, SimAM) and isinstance(block.attention, nn.Identity)
+    assert isinstance(block.attention_after_conv2, SimAM) and isinstance(
+        block.attention, nn.Identity
+    )
     block = Bottleneck(64, 16, attention="SE")  # names are case-insensitive
     assert isinstance(block.attention, SEBlock) and block.attention.channels == 64
 
@@ -110,7 +117,9 @@ def test_make_attention_builds_by_name():
     assert isinstance(make_attention(None, 8), nn.Identity)
     se = make_attention("se", 16, reduction=4)
     assert isinstance(se, SEBlock) and se.reduction == 4
-    assert isinstance(make_attention("cbam", 32), CBAM) and isinstance(make_attention("eca", 32), ECA)
+    assert isinstance(make_attention("cbam", 32), CBAM) and isinstance(
+        make_attention("eca", 32), ECA
+    )
     with pytest.raises(ValueError, match="unknown attention 'bam'"):
         make_attention("bam", 8)
     with pytest.raises(ValueError, match="unknown attention"):

@@ -1,4 +1,4 @@
-"""The website as readers see it, in a real browser (Debian's headless Chromium, driven by Playwright).
+"""The website as readers see it, in a real browser (Debian's headless Chromium, via Playwright).
 
 The site is served from ``_build/html`` on 127.0.0.1 (a fresh strict build is made when it is
 missing, so a plain ``pytest`` works; ``.ci/run`` builds first). Every page of the table of contents
@@ -111,9 +111,18 @@ def site() -> Path:
     missing = [d for d in DOCS if not (HTML / f"{d}.html").is_file()]
     if missing or not (HTML / "search.html").is_file():
         exe = Path(sys.executable).with_name("jupyter-book")
-        cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"]
+        cmd = [
+            str(exe) if exe.exists() else "jupyter-book",
+            "build",
+            str(ROOT),
+            "-W",
+            "-n",
+            "--keep-going",
+        ]
         result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        assert result.returncode == 0, f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        assert result.returncode == 0, (
+            f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return HTML
 
 
@@ -152,7 +161,9 @@ def browser():
         _unavailable("Playwright is not installed: pip install playwright==1.65.2")
     executable = _chromium()
     if executable is None:
-        _unavailable("Chromium was not found: apt-get install chromium (or set CHROMIUM=/path/to/chrome)")
+        _unavailable(
+            "Chromium was not found: apt-get install chromium (or set CHROMIUM=/path/to/chrome)"
+        )
     with sync_playwright() as pw:
         # Playwright gives each launch a fresh, temporary user-data-dir.
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
@@ -170,7 +181,9 @@ class Visit:
         self.origin = base.rstrip("/")
         self.problems: list[str] = []
         self.off_machine: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, service_workers="block"
+        )
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
@@ -210,7 +223,9 @@ class Visit:
         self.context.close()
 
     def assert_clean(self):
-        assert not self.off_machine, "requests left the machine (refused):\n" + "\n".join(self.off_machine)
+        assert not self.off_machine, "requests left the machine (refused):\n" + "\n".join(
+            self.off_machine
+        )
         assert not self.problems, "\n".join(self.problems)
 
 
@@ -235,8 +250,9 @@ RAW_MATH_JS = r"""
 () => {
   const article = document.querySelector('article') || document.body;
   const copy = article.cloneNode(true);
-  copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight, textarea, .cell_input')
-      .forEach(e => e.remove());
+  copy.querySelectorAll(
+      'pre, code, script, style, mjx-container, .highlight, textarea, .cell_input'
+  ).forEach(e => e.remove());
   const text = copy.textContent;
   const found = text.match(/\$[^$\n]+\$|\\\([^\n]*?\\\)|\\\[[^\n]*?\\\]/g) || [];
   const unrendered = Array.from(document.querySelectorAll('article .math'))
@@ -253,7 +269,8 @@ async () => {
   for (const img of images) {
     if (!img.complete) { img.scrollIntoView(); await img.decode().catch(() => null); }
   }
-  return images.map(img => ({src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0}));
+  return images.map(
+      img => ({src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0}));
 }
 """
 
@@ -287,8 +304,8 @@ def check_widgets(page) -> int:
     if expected:
         # The widget manager replaces each view script with the rendered widget.
         page.wait_for_function(
-            "n => document.querySelectorAll('.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox, "
-            ".jupyter-widgets.widget-box').length >= n",
+            "n => document.querySelectorAll('.jupyter-widgets.widget-container, "
+            ".jupyter-widgets.widget-inline-hbox, .jupyter-widgets.widget-box').length >= n",
             arg=expected,
         )
         views = page.locator("article .jupyter-widgets")
@@ -361,7 +378,10 @@ def test_page(doc, visit, server):
     check_internal_links(page, server)
     if doc in CHAPTERS:
         assert n_images > 0, "every chapter shows at least one figure"
-    if doc in CHAPTERS and "widgets" in json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))["metadata"]:
+    if (
+        doc in CHAPTERS
+        and "widgets" in json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))["metadata"]
+    ):
         assert n_widgets > 0, "the notebook saved widget state, so the page must show widgets"
     screenshot(page, doc)
     v.assert_clean()
@@ -370,9 +390,13 @@ def test_page(doc, visit, server):
     i = DOCS.index(doc)
     prev_link, next_link = page.locator("a.left-prev"), page.locator("a.right-next")
     if i > 0:
-        assert prev_link.get_attribute("href").split("#")[0].endswith(f"{Path(DOCS[i - 1]).name}.html")
+        assert (
+            prev_link.get_attribute("href").split("#")[0].endswith(f"{Path(DOCS[i - 1]).name}.html")
+        )
     if i + 1 < len(DOCS):
-        assert next_link.get_attribute("href").split("#")[0].endswith(f"{Path(DOCS[i + 1]).name}.html")
+        assert (
+            next_link.get_attribute("href").split("#")[0].endswith(f"{Path(DOCS[i + 1]).name}.html")
+        )
         next_link.click()
         page.wait_for_url(f"**/{DOCS[i + 1]}.html")
         assert page.locator("article h1").count() == 1
@@ -388,7 +412,9 @@ def test_chapter_launch_and_download(doc, visit, server):
     binder = page.locator(f'a[href^="https://mybinder.org/v2/gh/{org_repo}/{branch}?"]')
     assert binder.count() == 1, "a Binder launch button for the repository in _config.yml"
     assert f"{doc}.ipynb" in binder.get_attribute("href")
-    colab = page.locator(f'a[href="https://colab.research.google.com/github/{org_repo}/blob/{branch}/{doc}.ipynb"]')
+    colab = page.locator(
+        f'a[href="https://colab.research.google.com/github/{org_repo}/blob/{branch}/{doc}.ipynb"]'
+    )
     assert colab.count() == 1, "a Colab launch button"
     assert page.locator("button.btn-launch-thebe").count() == 1, "a Thebe live-code button"
     download = page.locator('a[href$=".ipynb"]:not([href^="http"])')
@@ -471,7 +497,10 @@ def _colab_cell_module():
 
 
 def test_chapters_start_with_colab_cell():
-    """Every chapter's first code cell is the Colab cell of _ext/colab_cell.py (python _ext/colab_cell.py)."""
+    """Every chapter's first code cell is the Colab cell of _ext/colab_cell.py.
+
+    (Run ``python _ext/colab_cell.py`` to write it into the chapters.)
+    """
     colab = _colab_cell_module()
     expected = colab.cell_source()
     url, branch = colab.repository()
@@ -507,13 +536,18 @@ def test_colab_cell_installs_only_on_colab(monkeypatch):
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "attention_utils" else real_find_spec(name, *a)
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "attention_utils" else real_find_spec(name, *a),
     )
     exec(compile(source, "<colab cell>", "exec"), {})  # Colab, package missing
     assert len(calls) == 1
     (argv,), kwargs = calls[0]
     url, branch = colab.repository()
-    assert argv[:4] == [sys.executable, "-m", "pip", "install"] and argv[-1] == f"attention-utils @ git+{url}@{branch}"
+    assert (
+        argv[:4] == [sys.executable, "-m", "pip", "install"]
+        and argv[-1] == f"attention-utils @ git+{url}@{branch}"
+    )
     assert kwargs == {"check": True}
 
 
@@ -533,15 +567,20 @@ def test_local_assets_fall_back_without_npm(tmp_path, monkeypatch):
 
     def configure():
         app = types.SimpleNamespace(confdir=str(tmp_path))
-        config = types.SimpleNamespace(mathjax_path="https://cdn/mathjax.js", nb_ipywidgets_js={"https://cdn/x": {}},
-                                       html_static_path=[])
+        config = types.SimpleNamespace(
+            mathjax_path="https://cdn/mathjax.js",
+            nb_ipywidgets_js={"https://cdn/x": {}},
+            html_static_path=[],
+        )
         local_assets.configure(app, config)
         return app, config
 
     monkeypatch.setenv(local_assets.ENV_VAR, "auto")
     app, config = configure()
     assert app.local_assets_served is False
-    assert config.mathjax_path == "https://cdn/mathjax.js" and config.nb_ipywidgets_js == {"https://cdn/x": {}}
+    assert config.mathjax_path == "https://cdn/mathjax.js" and config.nb_ipywidgets_js == {
+        "https://cdn/x": {}
+    }
 
     monkeypatch.setenv(local_assets.ENV_VAR, "require")
     with pytest.raises(local_assets.ExtensionError, match="npm was not found"):
@@ -551,8 +590,13 @@ def test_local_assets_fall_back_without_npm(tmp_path, monkeypatch):
 def test_built_site_serves_its_own_javascript(site):
     """The built pages name local MathJax, require.js and widget manager, and the files exist."""
     chapter = (site / f"{CHAPTERS[0]}.html").read_text(encoding="utf-8")
-    for asset in ("_static/mathjax/tex-mml-chtml.js", "_static/requirejs/require.js",
-                  "_static/jupyter-widgets/embed-amd.js"):
-        assert f'src="../{asset}' in chapter, f"{asset} is not what the page loads (built without npm?)"
+    for asset in (
+        "_static/mathjax/tex-mml-chtml.js",
+        "_static/requirejs/require.js",
+        "_static/jupyter-widgets/embed-amd.js",
+    ):
+        assert f'src="../{asset}' in chapter, (
+            f"{asset} is not what the page loads (built without npm?)"
+        )
         assert (site / asset).is_file()
     assert not re.search(r'<script[^>]+src="https?://', chapter), "no script from another host"

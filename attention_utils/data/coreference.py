@@ -61,6 +61,7 @@ def make_sentence(agent: str, verb: str, place: str, adjective: str) -> list[str
         The 12 words of the sentence, e.g. ``["the", "animal", "didn't", ..., "tired", "."]``.
 
     Raises:
+        TypeError: if a word is not a str.
         ValueError: if a word is not in its list (the message lists the allowed words).
     """
     for name, word, allowed in (
@@ -69,9 +70,24 @@ def make_sentence(agent: str, verb: str, place: str, adjective: str) -> list[str
         ("place", place, PLACES),
         ("adjective", adjective, AGENT_ADJECTIVES + PLACE_ADJECTIVES),
     ):
+        if not isinstance(word, str):
+            raise TypeError(f"{name} must be a str, one of {allowed}, got {type(word).__name__}")
         if word not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, got {word!r}")
-    return ["the", agent, "didn't", verb, "the", place, "because", "it", "was", "too", adjective, "."]
+    return [
+        "the",
+        agent,
+        "didn't",
+        verb,
+        "the",
+        place,
+        "because",
+        "it",
+        "was",
+        "too",
+        adjective,
+        ".",
+    ]
 
 
 @dataclass(frozen=True)
@@ -156,7 +172,7 @@ def coreference_data(heldout_per_noun: int = 1, seed: int = 0) -> CoreferenceDat
     generator = torch.Generator().manual_seed(seed)
     held_out: list[tuple[str, str]] = []
     for nouns, adjectives in ((AGENTS, AGENT_ADJECTIVES), (PLACES, PLACE_ADJECTIVES)):
-        # A random Latin-square layout: noun i holds out the adjectives shift + i, shift + i + 1, ...
+        # A random Latin-square layout: noun i holds out adjectives shift + i, shift + i + 1, ...
         order = torch.randperm(len(adjectives), generator=generator).tolist()
         for i, noun in enumerate(nouns):
             for j in range(heldout_per_noun):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checks import _require_positive, _require_positive_int
+from ..checks import _require_int, _require_positive, _require_positive_int
 
 __all__ = ["channel_shapes_data", "ChannelShapesData"]
 
@@ -72,13 +72,21 @@ def channel_shapes_data(
         A :class:`ChannelShapesData`, images of shape ``(n, channels, size, size)``.
 
     Raises:
+        TypeError: if a size or ``seed`` is not an int, or ``noise_std`` not a number.
         ValueError: for sizes out of range or a non-positive ``noise_std``.
     """
+    _require_positive_int("n_train", n_train)
+    _require_positive_int("n_test", n_test)
+    _require_int("num_classes", num_classes, minimum=2)
+    _require_positive_int("channels", channels)
+    _require_int("size", size, minimum=4)
     _require_positive("noise_std", noise_std)
-    if not 2 <= num_classes <= channels:
-        raise ValueError(f"need 2 <= num_classes <= channels, got {num_classes}, {channels}")
-    if size < 4 or n_train < 1 or n_test < 1:
-        raise ValueError(f"need size >= 4, n_train >= 1, n_test >= 1, got {size, n_train, n_test}")
+    _require_int("seed", seed)
+    if num_classes > channels:
+        raise ValueError(
+            f"num_classes must be <= channels (one class per channel), got num_classes = "
+            f"{num_classes} and channels = {channels}"
+        )
     generator = torch.Generator().manual_seed(seed)
     n = n_train + n_test
     labels = torch.randint(num_classes, (n,), generator=generator)  # (n,)
@@ -94,4 +102,6 @@ def channel_shapes_data(
         square = ((dr >= 0) & (dr <= 1) & (dc >= 0) & (dc <= 1)).float()  # (n, size, size)
         x[:, channel] += square
     positions = torch.stack([rows, cols], dim=1)[n_train:]  # (n_test, 2)
-    return ChannelShapesData(x[:n_train], labels[:n_train], x[n_train:], labels[n_train:], positions)
+    return ChannelShapesData(
+        x[:n_train], labels[:n_train], x[n_train:], labels[n_train:], positions
+    )

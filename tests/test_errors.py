@@ -1,0 +1,805 @@
+"""Every public constructor and function, fed bad arguments, raises the documented error.
+
+The rule (attention_utils/checks.py): TypeError for a wrong type, ValueError for a wrong value,
+and the message names the argument. Each case below is (public name, call, error, pattern); the
+pattern always contains the argument's name. ``test_every_public_callable_is_walked`` fails when a
+new public name has no case here.
+"""
+
+import inspect
+
+import pytest
+import torch
+from torch import nn
+
+import attention_utils as au
+
+F32 = torch.float32
+
+
+def _qkv(batch_size=2, num_queries=3, num_keys=4, d=4, value_size=2, dtype=F32):
+    g = torch.Generator().manual_seed(0)
+    return (
+        torch.randn(batch_size, num_queries, d, generator=g, dtype=dtype),
+        torch.randn(batch_size, num_keys, d, generator=g, dtype=dtype),
+        torch.randn(batch_size, num_keys, value_size, generator=g, dtype=dtype),
+    )
+
+
+Q, K, V = _qkv()
+IMAGE = torch.randn(2, 8, 5, 5)
+X8 = torch.randn(2, 3, 8)
+LONG = torch.ones(2, 3, dtype=torch.long)
+DATA = au.coreference_data()
+
+
+def _net_and_optimizer():
+    net = nn.Linear(3, 1)
+    return net, torch.optim.SGD(net.parameters(), lr=0.1)
+
+
+def _train(**overrides):
+    net, optimizer = _net_and_optimizer()
+    args = dict(
+        net=net,
+        loss_fn=lambda p, t: ((p.squeeze(-1) - t) ** 2).mean(),
+        optimizer=optimizer,
+        batches=[(torch.randn(4, 3), torch.randn(4))],
+        num_epochs=1,
+        progress=False,
+    )
+    args.update(overrides)
+    return au.train(**args)
+
+
+CASES = [
+    # --- checks
+    (
+        "check_shape",
+        lambda: au.check_shape([1, 2], (2,)),
+        TypeError,
+        "tensor must be a torch.Tensor",
+    ),
+    (
+        "check_shape",
+        lambda: au.check_shape(torch.zeros(2), "2"),
+        TypeError,
+        "shape must be a sequence of ints",
+    ),
+    (
+        "check_shape",
+        lambda: au.check_shape(torch.zeros(2), (3,)),
+        ValueError,
+        r"expected shape \(3,\)",
+    ),
+    # --- data
+    (
+        "channel_shapes_data",
+        lambda: au.channel_shapes_data(n_train=2.5),
+        TypeError,
+        "n_train must be",
+    ),
+    ("channel_shapes_data", lambda: au.channel_shapes_data(n_test=0), ValueError, "n_test must be"),
+    (
+        "channel_shapes_data",
+        lambda: au.channel_shapes_data(num_classes=9),
+        ValueError,
+        "num_classes must be <= channels",
+    ),
+    (
+        "channel_shapes_data",
+        lambda: au.channel_shapes_data(size=3),
+        ValueError,
+        "size must be an int >= 4",
+    ),
+    (
+        "channel_shapes_data",
+        lambda: au.channel_shapes_data(noise_std="1"),
+        TypeError,
+        "noise_std must be",
+    ),
+    (
+        "channel_shapes_data",
+        lambda: au.channel_shapes_data(seed=1.0),
+        TypeError,
+        "seed must be an int",
+    ),
+    (
+        "kernel_regression_data",
+        lambda: au.kernel_regression_data(n_train=2.5),
+        TypeError,
+        "n_train must be",
+    ),
+    (
+        "kernel_regression_data",
+        lambda: au.kernel_regression_data(noise_std=-1),
+        ValueError,
+        "noise_std must be",
+    ),
+    (
+        "kernel_regression_data",
+        lambda: au.kernel_regression_data(seed="0"),
+        TypeError,
+        "seed must be an int",
+    ),
+    ("regression_truth", lambda: au.regression_truth([1.0]), TypeError, "x must be a torch.Tensor"),
+    ("regression_truth", lambda: au.regression_truth(torch.tensor([-1.0])), ValueError, "x >= 0"),
+    (
+        "coreference_data",
+        lambda: au.coreference_data(heldout_per_noun=6),
+        ValueError,
+        "heldout_per_noun must be",
+    ),
+    ("coreference_data", lambda: au.coreference_data(seed=1.0), TypeError, "seed must be an int"),
+    (
+        "make_sentence",
+        lambda: au.make_sentence("street", "cross", "river", "wide"),
+        ValueError,
+        "agent must be one of",
+    ),
+    (
+        "make_sentence",
+        lambda: au.make_sentence("dog", 3, "river", "wide"),
+        TypeError,
+        "verb must be a str",
+    ),
+    # --- plotting
+    (
+        "show_heatmaps",
+        lambda: au.show_heatmaps(torch.rand(4, 5), "k", "q"),
+        ValueError,
+        "matrices must have shape",
+    ),
+    ("show_heatmaps", lambda: au.show_heatmaps("weights", "k", "q"), TypeError, "matrices must be"),
+    (
+        "show_heatmaps",
+        lambda: au.show_heatmaps(torch.rand(1, 1, 2, 2), 1, "q"),
+        TypeError,
+        "xlabel must be a str",
+    ),
+    (
+        "show_heatmaps",
+        lambda: au.show_heatmaps(torch.rand(1, 2, 2, 2), "k", "q", titles=["a"]),
+        ValueError,
+        "titles must have",
+    ),
+    (
+        "plot_lines",
+        lambda: au.plot_lines([1, 2], [[1, 2]], "x", "y"),
+        TypeError,
+        "ys must be a mapping",
+    ),
+    (
+        "plot_lines",
+        lambda: au.plot_lines([1, 2], {"a": [1]}, "x", "y"),
+        ValueError,
+        "curve 'a' has shape",
+    ),
+    (
+        "plot_lines",
+        lambda: au.plot_lines([1, 2], {"a": [1, 2]}, "x", None),
+        TypeError,
+        "ylabel must be a str",
+    ),
+    (
+        "plot_regression",
+        lambda: au.plot_regression(torch.arange(3.0), {"a": torch.ones(3)}, torch.zeros(2)),
+        ValueError,
+        "x_train and y_train",
+    ),
+    # --- training
+    ("train", lambda: _train(num_epochs=0), ValueError, "num_epochs must be an int >= 1"),
+    ("train", lambda: _train(num_epochs=1.0), TypeError, "num_epochs must be an int"),
+    ("train", lambda: _train(net="net"), TypeError, "net must be a torch.nn.Module"),
+    ("train", lambda: _train(loss_fn=None), TypeError, "loss_fn must be callable"),
+    (
+        "train",
+        lambda: _train(optimizer="sgd"),
+        TypeError,
+        "optimizer must be a torch.optim.Optimizer",
+    ),
+    ("train", lambda: _train(metrics=3), TypeError, "metrics must be None or callable"),
+    ("train", lambda: _train(progress="no"), TypeError, "progress must be True or False"),
+    ("train", lambda: _train(batches=[]), ValueError, "batches is empty"),
+    (
+        "train",
+        lambda: _train(batches=[torch.zeros(3)]),
+        TypeError,
+        r"each batch must be an \(inputs, targets\) pair",
+    ),
+    # --- kernel regression
+    (
+        "nadaraya_watson",
+        lambda: au.nadaraya_watson(Q[0, 0], K[0, 0], V[0, 0, :1].expand(4), "x"),
+        TypeError,
+        "bandwidth must be",
+    ),
+    (
+        "nadaraya_watson",
+        lambda: au.nadaraya_watson(torch.zeros(2), torch.zeros(3), torch.zeros(3), 0.0),
+        ValueError,
+        "bandwidth must be",
+    ),
+    (
+        "nadaraya_watson",
+        lambda: au.nadaraya_watson(torch.zeros(2), torch.zeros(3), torch.zeros(3), kernel=1),
+        TypeError,
+        "kernel must be a str",
+    ),
+    (
+        "nadaraya_watson",
+        lambda: au.nadaraya_watson(torch.zeros(2), torch.zeros(3), torch.zeros(3), kernel="tri"),
+        ValueError,
+        "kernel must be one of",
+    ),
+    (
+        "nadaraya_watson",
+        lambda: au.nadaraya_watson(
+            torch.zeros(2), torch.zeros(3), torch.zeros(3, dtype=torch.float64)
+        ),
+        TypeError,
+        "share a dtype",
+    ),
+    (
+        "nadaraya_watson",
+        lambda: au.nadaraya_watson(torch.zeros(2), torch.zeros(3), torch.zeros(2)),
+        ValueError,
+        "values must have the same shape as keys",
+    ),
+    ("gaussian_kernel", lambda: au.gaussian_kernel(1.0), TypeError, "u must be a torch.Tensor"),
+    (
+        "boxcar_kernel",
+        lambda: au.boxcar_kernel(torch.ones(2, dtype=torch.long)),
+        TypeError,
+        "u must be a floating-point tensor",
+    ),
+    (
+        "epanechnikov_kernel",
+        lambda: au.epanechnikov_kernel([0.5]),
+        TypeError,
+        "u must be a torch.Tensor",
+    ),
+    (
+        "leave_one_out",
+        lambda: au.leave_one_out(torch.zeros(1), torch.zeros(1)),
+        ValueError,
+        "n >= 2",
+    ),
+    (
+        "leave_one_out",
+        lambda: au.leave_one_out([0.0, 1.0], torch.zeros(2)),
+        TypeError,
+        "x must be a torch.Tensor",
+    ),
+    (
+        "NWKernelRegression",
+        lambda: au.NWKernelRegression(w="1"),
+        TypeError,
+        "w must be a real number",
+    ),
+    (
+        "NWKernelRegression",
+        lambda: au.NWKernelRegression(w=float("nan")),
+        ValueError,
+        "w must be a finite number",
+    ),
+    (
+        "NWKernelRegression",
+        lambda: au.NWKernelRegression()(torch.zeros(2), torch.zeros(1, 1, 3), torch.zeros(1, 1, 3)),
+        ValueError,
+        r"keys must have shape \(num_keys,\)",
+    ),
+    (
+        "NWKernelRegression",
+        lambda: au.NWKernelRegression()(
+            torch.zeros(2).double(), torch.zeros(3).double(), torch.zeros(3).double()
+        ),
+        TypeError,
+        "queries has dtype torch.float64",
+    ),
+    # --- scoring
+    (
+        "masked_softmax",
+        lambda: au.masked_softmax(torch.ones(2, 3, 4, dtype=torch.long), None),
+        TypeError,
+        "X must be a floating-point tensor",
+    ),
+    (
+        "masked_softmax",
+        lambda: au.masked_softmax(torch.randn(4), None),
+        ValueError,
+        "X must have shape",
+    ),
+    (
+        "masked_softmax",
+        lambda: au.masked_softmax(torch.randn(2, 3, 4), torch.tensor([1.0, 2.0])),
+        TypeError,
+        "valid_lens must have an integer dtype",
+    ),
+    (
+        "masked_softmax",
+        lambda: au.masked_softmax(torch.randn(2, 3, 4), torch.tensor([5, 1])),
+        ValueError,
+        r"valid_lens must lie in \[0, num_keys\]",
+    ),
+    (
+        "valid_lens_to_mask",
+        lambda: au.valid_lens_to_mask(torch.tensor([1, 2]), 2.0, 3),
+        TypeError,
+        "num_queries must be",
+    ),
+    (
+        "valid_lens_to_mask",
+        lambda: au.valid_lens_to_mask(torch.tensor([1, 4]), 2, 3),
+        ValueError,
+        "valid_lens must lie",
+    ),
+    ("attention", lambda: au.attention(Q, K, V.double()), TypeError, "share a dtype"),
+    ("attention", lambda: au.attention(Q, K[..., :0], V), ValueError, "same d"),
+    ("attention", lambda: au.attention(Q[..., :0], K[..., :0], V), ValueError, "d >= 1"),
+    ("attention", lambda: au.attention(Q, K[:, :0], V[:, :0]), ValueError, "num_keys >= 1"),
+    ("attention", lambda: au.attention(Q, K, V, dropout_p=1.0), ValueError, "dropout_p must be"),
+    ("attention", lambda: au.attention(Q, K, V, dropout_p="0"), TypeError, "dropout_p must be"),
+    ("attention", lambda: au.attention(Q, K, V, scale=0.0), ValueError, "scale must be"),
+    (
+        "attention",
+        lambda: au.attention(Q, K, V, need_weights=1),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "attention",
+        lambda: au.attention(Q, K, V, causal="yes"),
+        TypeError,
+        "causal must be True or False",
+    ),
+    (
+        "attention",
+        lambda: au.attention(Q, K, V, attn_mask=torch.ones(3, 4, dtype=torch.long)),
+        TypeError,
+        "attn_mask must be a bool tensor",
+    ),
+    (
+        "attention",
+        lambda: au.attention(Q, K, V, attn_mask=torch.ones(3, 5, dtype=torch.bool)),
+        ValueError,
+        "attn_mask must broadcast",
+    ),
+    (
+        "attention",
+        lambda: au.attention(Q, K, V, torch.tensor([1, 2, 3])),
+        ValueError,
+        r"valid_lens must have shape \(batch_size,\)",
+    ),
+    (
+        "AdditiveAttention",
+        lambda: au.AdditiveAttention(0, 4, 8, 0.1),
+        ValueError,
+        "key_size must be a positive int",
+    ),
+    (
+        "AdditiveAttention",
+        lambda: au.AdditiveAttention(4, 4.0, 8, 0.1),
+        TypeError,
+        "query_size must be a positive int",
+    ),
+    (
+        "AdditiveAttention",
+        lambda: au.AdditiveAttention(4, 4, -8, 0.1),
+        ValueError,
+        "num_hiddens must be a positive int",
+    ),
+    (
+        "AdditiveAttention",
+        lambda: au.AdditiveAttention(4, 4, 8, "0.1"),
+        TypeError,
+        "dropout must be a probability",
+    ),
+    (
+        "AdditiveAttention",
+        lambda: au.AdditiveAttention(4, 4, 8, 0.0)(*_qkv(dtype=torch.float64)),
+        TypeError,
+        "queries has dtype torch.float64 but the layer's parameters are torch.float32",
+    ),
+    (
+        "AdditiveAttention",
+        lambda: au.AdditiveAttention(5, 4, 8, 0.0)(Q, K, V),
+        ValueError,
+        "key_size=5",
+    ),
+    (
+        "BilinearAttention",
+        lambda: au.BilinearAttention(4, 4, 1.5),
+        ValueError,
+        r"dropout must be a probability in \[0, 1\)",
+    ),
+    (
+        "BilinearAttention",
+        lambda: au.BilinearAttention(4, 4, 0.0)(Q, K, V, LONG[:, :1].squeeze(1) * 9),
+        ValueError,
+        "valid_lens must lie",
+    ),
+    (
+        "BilinearAttention",
+        lambda: au.BilinearAttention(4, 4, 0.0)(Q, K, V, causal=1),
+        TypeError,
+        "causal must be True or False",
+    ),
+    (
+        "DotProductAttention",
+        lambda: au.DotProductAttention(-0.1),
+        ValueError,
+        "dropout must be a probability",
+    ),
+    (
+        "DotProductAttention",
+        lambda: au.DotProductAttention(0.1, need_weights="no"),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "DotProductAttention",
+        lambda: au.DotProductAttention(0.0)(Q, torch.randn(2, 4, 5), V),
+        ValueError,
+        "same d",
+    ),
+    (
+        "DotProductAttention",
+        lambda: au.DotProductAttention(0.0)(Q[0], K, V),
+        ValueError,
+        "queries must have shape",
+    ),
+    (
+        "DotProductAttention",
+        lambda: au.DotProductAttention(0.0, False)(Q, K, V, LONG[:, :2]),
+        ValueError,
+        r"valid_lens must have shape",
+    ),
+    # --- multihead
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(8, 8, 8, 10, 4, 0.0),
+        ValueError,
+        "num_hiddens = 10 must be divisible by num_heads = 4",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(8, 8, 8, 8, 0, 0.0),
+        ValueError,
+        "num_heads must be a positive int",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(8, 8, 8, 8.0, 2, 0.0),
+        TypeError,
+        "num_hiddens must be a positive int",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(8, 8, 8, 8, 2, 1.5),
+        ValueError,
+        "dropout must be a probability",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(8, 8, 8, 8, 2, 0.0, bias=1),
+        TypeError,
+        "bias must be True or False",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(4, 4, 2, 8, 2, 0.0)(Q, K, V, causal=None),
+        TypeError,
+        "causal must be True or False",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(4, 4, 2, 8, 2, 0.0)(Q, K, V[..., :1]),
+        ValueError,
+        "value_size=2",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(4, 4, 2, 8, 2, 0.0)(Q[None], K[None], V[None]),
+        ValueError,
+        "must be 3-D",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: setattr(au.MultiHeadAttention(4, 4, 2, 8, 2, 0.0), "need_weights", "no"),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "split_heads",
+        lambda: au.split_heads(torch.randn(2, 3, 10), 4),
+        ValueError,
+        "num_hiddens = 10 is not divisible by num_heads = 4",
+    ),
+    (
+        "split_heads",
+        lambda: au.split_heads(torch.randn(2, 3, 8), 2.0),
+        TypeError,
+        "num_heads must be a positive int",
+    ),
+    ("split_heads", lambda: au.split_heads([[1.0]], 1), TypeError, "X must be a torch.Tensor"),
+    (
+        "merge_heads",
+        lambda: au.merge_heads(torch.randn(2, 3, 4)),
+        ValueError,
+        r"X must have shape \(batch_size, num_heads",
+    ),
+    (
+        "as_torch_multihead",
+        lambda: au.as_torch_multihead(nn.Linear(2, 2)),
+        TypeError,
+        "mha must be a MultiHeadAttention",
+    ),
+    (
+        "as_torch_multihead",
+        lambda: au.as_torch_multihead(au.MultiHeadAttention(4, 4, 2, 8, 2, 0.0)),
+        ValueError,
+        "query_size == num_hiddens",
+    ),
+    # --- transformer
+    (
+        "PositionalEncoding",
+        lambda: au.PositionalEncoding(5, 0.0),
+        ValueError,
+        "num_hiddens must be even",
+    ),
+    (
+        "PositionalEncoding",
+        lambda: au.PositionalEncoding(8, 0.0, max_len=10.0),
+        TypeError,
+        "max_len must be a positive int",
+    ),
+    (
+        "PositionalEncoding",
+        lambda: au.PositionalEncoding(8, 0.0, max_len=2)(X8),
+        ValueError,
+        "max_len = 2",
+    ),
+    ("PositionalEncoding", lambda: au.PositionalEncoding(6, 0.0)(X8), ValueError, "num_hiddens=6"),
+    (
+        "PositionWiseFFN",
+        lambda: au.PositionWiseFFN(8, 16, 8)(torch.randn(2, 3, 6)),
+        ValueError,
+        "ffn_num_input=8",
+    ),
+    (
+        "PositionWiseFFN",
+        lambda: au.PositionWiseFFN(8, 16.0, 8),
+        TypeError,
+        "ffn_num_hiddens must be a positive int",
+    ),
+    (
+        "PositionWiseFFN",
+        lambda: au.PositionWiseFFN(8, 16, 8)(X8.double()),
+        TypeError,
+        "X has dtype torch.float64",
+    ),
+    ("AddNorm", lambda: au.AddNorm("8", 0.0), TypeError, "norm_shape must be"),
+    (
+        "AddNorm",
+        lambda: au.AddNorm(8, 0.0)(X8, X8[:, :2]),
+        ValueError,
+        "X and Y must have the same shape",
+    ),
+    ("AddNorm", lambda: au.AddNorm(6, 0.0)(X8, X8), ValueError, "norm_shape"),
+    ("AddNorm", lambda: au.AddNorm(8, 0.0)(X8, "Y"), TypeError, "Y must be a torch.Tensor"),
+    (
+        "TransformerEncoderBlock",
+        lambda: au.TransformerEncoderBlock(8, 16, 3, 0.0),
+        ValueError,
+        "must be divisible by num_heads",
+    ),
+    (
+        "TransformerEncoderBlock",
+        lambda: au.TransformerEncoderBlock(8, 16, 2, 0.0)(torch.zeros(2, 3, 4)),
+        ValueError,
+        "num_hiddens=8",
+    ),
+    (
+        "TransformerEncoderBlock",
+        lambda: au.TransformerEncoderBlock(8, 16, 2, 0.0)(X8, torch.tensor([4, 1])),
+        ValueError,
+        "valid_lens must lie",
+    ),
+    (
+        "TransformerEncoder",
+        lambda: au.TransformerEncoder(5, 8, 16, 2, 1, 0.0)(torch.zeros(2, 3)),
+        TypeError,
+        "X must be an integer tensor of tokens",
+    ),
+    (
+        "TransformerEncoder",
+        lambda: au.TransformerEncoder(5, 8, 16, 2, 1, 0.0)(torch.tensor([[1, 5]])),
+        ValueError,
+        r"tokens must lie in \[0, vocab_size\)",
+    ),
+    (
+        "TransformerEncoder",
+        lambda: au.TransformerEncoder(5, 8, 16, 2, 0, 0.0),
+        ValueError,
+        "num_blks must be a positive int",
+    ),
+    (
+        "TransformerEncoder",
+        lambda: au.TransformerEncoder(5, 8, 16, 2, 1, 0.0, need_weights=None),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "TransformerEncoder",
+        lambda: au.TransformerEncoder(5, 8, 16, 2, 1, 0.0)(LONG, torch.tensor([1, 4])),
+        ValueError,
+        "valid_lens must lie",
+    ),
+    # --- vision
+    ("SEBlock", lambda: au.SEBlock(8.0), TypeError, "channels must be a positive int"),
+    ("SEBlock", lambda: au.SEBlock(8, reduction=4.0), TypeError, "reduction must be an int"),
+    ("SEBlock", lambda: au.SEBlock(8, reduction=16), ValueError, "must be >= reduction"),
+    ("SEBlock", lambda: au.SEBlock(8, 4)(IMAGE.double()), TypeError, "x has dtype torch.float64"),
+    (
+        "SEBlock",
+        lambda: au.SEBlock(8, 4)(torch.randn(8, 5, 5)),
+        ValueError,
+        r"x must have shape \(batch_size, channels, height, width\)",
+    ),
+    (
+        "SEBlock",
+        lambda: au.SEBlock(8, 4)(torch.ones(1, 8, 2, 2, dtype=torch.long)),
+        TypeError,
+        "x must be a floating-point tensor",
+    ),
+    (
+        "ChannelAttention",
+        lambda: au.ChannelAttention(4, reduction=16),
+        ValueError,
+        "must be >= reduction",
+    ),
+    (
+        "ChannelAttention",
+        lambda: au.ChannelAttention(8, 4)(torch.randn(2, 6, 5, 5)),
+        ValueError,
+        r"x must have shape \(batch_size, 8, height, width\)",
+    ),
+    (
+        "SpatialAttention",
+        lambda: au.SpatialAttention(8, kernel_size=4),
+        ValueError,
+        "kernel_size must be odd",
+    ),
+    (
+        "SpatialAttention",
+        lambda: au.SpatialAttention(8, kernel_size=7.0),
+        TypeError,
+        "kernel_size must be an int",
+    ),
+    ("CBAM", lambda: au.CBAM(32, kernel_size=6), ValueError, "kernel_size must be odd"),
+    ("CBAM", lambda: au.CBAM(8, 4)(IMAGE.double()), TypeError, "x has dtype torch.float64"),
+    ("ECA", lambda: au.ECA(64, gamma="2"), TypeError, "gamma must be a positive number"),
+    ("ECA", lambda: au.ECA(64, gamma=0), ValueError, "gamma must be a positive finite number"),
+    ("ECA", lambda: au.ECA(32, kernel_size=2), ValueError, "kernel_size must be odd"),
+    (
+        "eca_kernel_size",
+        lambda: au.eca_kernel_size(64, b="1"),
+        TypeError,
+        "b must be a real number",
+    ),
+    (
+        "eca_kernel_size",
+        lambda: au.eca_kernel_size(0),
+        ValueError,
+        "channels must be a positive int",
+    ),
+    ("SimAM", lambda: au.SimAM(e_lambda="x"), TypeError, "e_lambda must be a positive number"),
+    (
+        "SimAM",
+        lambda: au.SimAM(e_lambda=0),
+        ValueError,
+        "e_lambda must be a positive finite number",
+    ),
+    ("SimAM", lambda: au.SimAM()(torch.randn(1, 2, 1, 1)), ValueError, r"height \* width >= 2"),
+    # --- resnet
+    (
+        "register_attention",
+        lambda: au.register_attention(3, nn.Identity),
+        TypeError,
+        "name must be a str",
+    ),
+    (
+        "register_attention",
+        lambda: au.register_attention("se", au.SEBlock),
+        ValueError,
+        "already registered as 'se'",
+    ),
+    (
+        "register_attention",
+        lambda: au.register_attention("x", nn.Identity, place="middle"),
+        ValueError,
+        "place must be one of",
+    ),
+    ("make_attention", lambda: au.make_attention("bam", 8), ValueError, "unknown attention 'bam'"),
+    (
+        "make_attention",
+        lambda: au.make_attention("se", 8.0),
+        TypeError,
+        "channels must be a positive int",
+    ),
+    (
+        "Bottleneck",
+        lambda: au.Bottleneck(64, 16, attention=1),
+        TypeError,
+        "attention must be None or a str",
+    ),
+    (
+        "Bottleneck",
+        lambda: au.Bottleneck(64, 16, stride=0),
+        ValueError,
+        "stride must be a positive int",
+    ),
+    (
+        "Bottleneck",
+        lambda: au.Bottleneck(64, 16, stride_in_3x3=0),
+        TypeError,
+        "stride_in_3x3 must be True or False",
+    ),
+    ("ResNet", lambda: au.ResNet((3, 4, 6)), TypeError, "layers must be a sequence of 4 ints"),
+    ("ResNet", lambda: au.ResNet((3, 4, 0, 3)), ValueError, r"layers\[2\] must be a positive int"),
+    (
+        "ResNet",
+        lambda: au.ResNet((1, 1, 1, 1), num_classes=3)(torch.randn(1, 1, 32, 32)),
+        ValueError,
+        r"x must have shape \(batch_size, 3, height, width\)",
+    ),
+    ("resnet50", lambda: au.resnet50("bam"), ValueError, "unknown attention 'bam'"),
+    (
+        "resnet50",
+        lambda: au.resnet50(num_classes=0),
+        ValueError,
+        "num_classes must be a positive int",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "error", "pattern"),
+    CASES,
+    ids=[f"{case[0]}-{i}" for i, case in enumerate(CASES)],
+)
+def test_bad_arguments_raise_the_documented_error(name, call, error, pattern):
+    with pytest.raises(error, match=pattern) as info:
+        call()
+    assert type(info.value) is error  # not a subclass raised deep inside torch
+
+
+# Public names that are not callables a reader passes arguments to (data, constants, records).
+NOT_CALLED = {
+    "AGENTS",
+    "AGENT_ADJECTIVES",
+    "ATTENTION_MODULES",
+    "ATTENTION_PLACES",
+    "AttentionEntry",
+    "ChannelShapesData",
+    "CoreferenceData",
+    "KERNELS",
+    "PLACES",
+    "PLACE_ADJECTIVES",
+    "RegressionData",
+    "TrainingHistory",
+    "VERBS",
+}
+
+
+def test_every_public_callable_is_walked():
+    public = {
+        name
+        for name in au.__all__
+        if (inspect.isclass(getattr(au, name)) or inspect.isfunction(getattr(au, name)))
+        and name not in NOT_CALLED
+    }
+    walked = {case[0] for case in CASES}
+    assert public - walked == set(), "add bad-argument cases for these public names"
+    assert walked <= set(au.__all__)
