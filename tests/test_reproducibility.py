@@ -1,9 +1,9 @@
 """The book's rule for printed numbers, checked on the committed notebooks.
 
 The rule (README, "Printed numbers"): a number from deterministic computation is compared
-exactly by nbval. A number from training or sampling is printed on a line whose label ends in "(trained)", the sanitizer hides only the rest
-of that line, and the cell asserts the claim the prose makes. These tests read the notebooks and
-the sanitizer file; they execute nothing.
+exactly by nbval. A number from training or sampling is printed on a line whose label ends in
+"(trained)", the sanitizer hides only the rest of that line, and the cell asserts the claim the
+prose makes. These tests read the notebooks and the sanitizer file; they execute nothing.
 """
 
 from __future__ import annotations
