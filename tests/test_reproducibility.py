@@ -1,4 +1,4 @@
-"""The book's rule for printed numbers, checked on the committed notebooks (README, "Printed numbers").
+"""The rule for printed numbers (README, "Printed numbers"), checked on the committed notebooks.
 
 A number from deterministic computation is compared exactly by nbval. A number from training or
 sampling is printed on a line whose label ends in "(trained)", the sanitizer hides only the rest
@@ -73,10 +73,11 @@ def test_trained_lines_come_from_cells_that_assert(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_whole_cell_ignores_only_for_widgets(path):
-    """`# NBVAL_IGNORE_OUTPUT` is kept for interactive widgets, whose Output nbval cannot compare."""
+    """`# NBVAL_IGNORE_OUTPUT` is kept for interactive widgets, whose Output nbval cannot read."""
     for index, cell in enumerate(_code_cells(path)):
         source = "".join(cell["source"])
-        if "NBVAL_IGNORE_OUTPUT" in source or "nbval-ignore-output" in cell["metadata"].get("tags", []):
+        tags = cell["metadata"].get("tags", [])
+        if "NBVAL_IGNORE_OUTPUT" in source or "nbval-ignore-output" in tags:
             assert "interact(" in source or "widgets." in source, (
                 f"{path.name} code cell {index} hides all its output from nbval; mark the trained "
                 "lines with '(trained)' instead")
