@@ -33,11 +33,13 @@ from .data import (
     ChannelShapesData,
     CoreferenceData,
     RegressionData,
+    RetrievalData,
     channel_shapes_data,
     coreference_data,
     kernel_regression_data,
     make_sentence,
     regression_truth,
+    retrieval_data,
 )
 from .kernel_regression import (
     KERNELS,

@@ -1,4 +1,4 @@
-"""The book's synthetic datasets: regression (chapter 02), retrieval (03), sentences (04), images (05)."""
+"""The book's synthetic datasets: regression (02), retrieval (03), sentences (04), images (05)."""
 
 import pytest
 import torch
@@ -130,7 +130,8 @@ def test_channel_shapes_data_deterministic_and_shaped():
 def test_retrieval_same_seed_same_data_and_global_rng_untouched():
     torch.manual_seed(123)
     before = torch.get_rng_state()
-    a, b = retrieval_data(num_train=50, num_test=10, seed=3), retrieval_data(num_train=50, num_test=10, seed=3)
+    a = retrieval_data(num_train=50, num_test=10, seed=3)
+    b = retrieval_data(num_train=50, num_test=10, seed=3)
     assert torch.equal(torch.get_rng_state(), before)
     for name in ("queries", "keys", "values", "targets", "named"):
         assert torch.equal(getattr(a, name), getattr(b, name))
@@ -138,8 +139,16 @@ def test_retrieval_same_seed_same_data_and_global_rng_untouched():
 
 
 def test_retrieval_layout_and_what_each_query_names():
-    data = retrieval_data(num_train=30, num_test=20, num_keys=5, vocab_size=9, query_size=3,
-                          key_size=7, value_size=2, seed=1)
+    data = retrieval_data(
+        num_train=30,
+        num_test=20,
+        num_keys=5,
+        vocab_size=9,
+        query_size=3,
+        key_size=7,
+        value_size=2,
+        seed=1,
+    )
     assert data.queries.shape == (50, 5, 3) and data.keys.shape == (50, 5, 7)
     assert data.values.shape == data.targets.shape == (50, 5, 2)
     assert data.named.dtype == torch.int64 and data.named.shape == (50, 5)
@@ -150,12 +159,13 @@ def test_retrieval_layout_and_what_each_query_names():
             assert torch.equal(data.targets[e, i], data.values[e, data.named[e, i]])
     # the keys of an example are distinct symbols, and the same symbol has the same code everywhere:
     # two queries are equal exactly when the keys they name are equal
-    flat_keys = data.keys.gather(1, data.named[..., None].expand(-1, -1, 7)).reshape(-1, 7)  # named keys
+    named_keys = data.keys.gather(1, data.named[..., None].expand(-1, -1, 7))  # (50, 5, 7)
+    flat_keys = named_keys.reshape(-1, 7)
     flat_queries = data.queries.reshape(-1, 3)
     same_key = (flat_keys[:, None] == flat_keys[None]).all(-1)
     same_query = (flat_queries[:, None] == flat_queries[None]).all(-1)
     assert torch.equal(same_key, same_query)
-    assert same_key.sum() > same_key.shape[0], "symbols recur across examples (9 symbols, 50 examples)"
+    assert same_key.sum() > same_key.shape[0], "symbols recur (9 symbols, 50 examples)"
     for e in range(50):
         assert len({tuple(k.tolist()) for k in data.keys[e]}) == 5
 
@@ -175,7 +185,11 @@ def test_retrieval_split():
         ({"num_train": 0}, ValueError, "num_train must be a positive int"),
         ({"num_keys": 2.0}, TypeError, "num_keys must be a positive int"),
         ({"num_keys": 1}, ValueError, "num_keys must be between 2 and vocab_size"),
-        ({"num_keys": 17, "vocab_size": 16}, ValueError, "num_keys must be between 2 and vocab_size = 16"),
+        (
+            {"num_keys": 17, "vocab_size": 16},
+            ValueError,
+            "num_keys must be between 2 and vocab_size = 16",
+        ),
         ({"query_size": -1}, ValueError, "query_size must be a positive int"),
         ({"seed": None}, TypeError, "seed must be an int"),
     ],

@@ -258,7 +258,7 @@ RAW_MATH_JS = r"""
   const text = copy.textContent;
   const around = (pattern) => (text.match(pattern) || []).map(s => s.replace(/\s+/g, ' '));
   const found = text.match(/\$[^$\n]+\$|\\\([^\n]*?\\\)|\\\[[^\n]*?\\\]/g) || [];
-  // Outside maths and code: no dollar sign at all, and no TeX control sequence (\_, \texttt, \alpha).
+  // Outside maths and code: no dollar sign at all, and no TeX control sequence (\_, \texttt).
   const dollars = around(/.{0,30}\$.{0,30}/g);
   const controls = around(/.{0,30}\\(?:[A-Za-z]+|[_{}$%&#^~,;:!|])/g);
   // Inside maths: the text MathJax rendered, from its internal MathML, must hold no backslash
@@ -268,7 +268,8 @@ RAW_MATH_JS = r"""
   const canSerialise = Boolean(doc && MathJax.startup.toMML);
   if (canSerialise) {
     for (const item of doc.math) {
-      const mml = new DOMParser().parseFromString(MathJax.startup.toMML(item.root), 'application/xml');
+      const serialised = MathJax.startup.toMML(item.root);
+      const mml = new DOMParser().parseFromString(serialised, 'application/xml');
       const tokens = ['mi', 'mo', 'mn', 'mtext', 'ms']
           .flatMap(tag => Array.from(mml.getElementsByTagNameNS('*', tag)))
           .map(e => e.textContent).join(' ');
@@ -311,13 +312,14 @@ def check_maths(page) -> int:
     assert not result["unrendered"], f"maths MathJax did not render: {result['unrendered']}"
     assert not result["raw"], f"raw TeX source left in the page: {result['raw']}"
     assert not result["dollars"], f"a raw $ in the page's text: {result['dollars']}"
-    assert not result["controls"], f"a TeX control sequence in the page's text: {result['controls']}"
+    assert not result["controls"], f"a TeX control sequence in the text: {result['controls']}"
     if has_math:
         assert result["rendered"] > 0, "MathJax's output elements (mjx-container) are present"
         assert result["canSerialise"], "MathJax.startup.toMML is needed to read the rendered maths"
         assert not result["inMaths"], (
-            "rendered maths shows TeX source (a backslash or an error), e.g. \\texttt{num\\_hiddens}; "
-            f"write \\mathtt{{num\\_hiddens}} or a symbol: {result['inMaths']}"
+            "rendered maths shows TeX source (a backslash or an error), e.g. from "
+            "\\texttt{num\\_hiddens}; write \\mathtt{num\\_hiddens} or a symbol: "
+            f"{result['inMaths']}"
         )
     return result["rendered"]
 

@@ -16,4 +16,6 @@ from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
 from .shapes import *  # noqa: F403
 
-__all__ = sorted(name for module in (coreference, regression, retrieval, shapes) for name in module.__all__)
+__all__ = sorted(
+    name for module in (coreference, regression, retrieval, shapes) for name in module.__all__
+)

@@ -50,7 +50,8 @@ class RetrievalData:
         if part not in ("train", "test"):
             raise ValueError(f"part must be 'train' or 'test', got {part!r}")
         rows = slice(None, self.num_train) if part == "train" else slice(self.num_train, None)
-        return tuple(t[rows] for t in (self.queries, self.keys, self.values, self.targets, self.named))
+        tensors = (self.queries, self.keys, self.values, self.targets, self.named)
+        return tuple(t[rows] for t in tensors)
 
 
 def retrieval_data(
@@ -88,24 +89,34 @@ def retrieval_data(
         TypeError: if a size or ``seed`` is not an int.
         ValueError: if a size is below its minimum or ``num_keys > vocab_size``.
     """
-    sizes = {"num_train": num_train, "num_test": num_test, "num_keys": num_keys,
-             "vocab_size": vocab_size, "query_size": query_size, "key_size": key_size,
-             "value_size": value_size}
+    sizes = {
+        "num_train": num_train,
+        "num_test": num_test,
+        "num_keys": num_keys,
+        "vocab_size": vocab_size,
+        "query_size": query_size,
+        "key_size": key_size,
+        "value_size": value_size,
+    }
     for name, size in sizes.items():
         _require_positive_int(name, size)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 2 <= num_keys <= vocab_size:
-        raise ValueError(f"num_keys must be between 2 and vocab_size = {vocab_size}, got {num_keys}")
+        raise ValueError(
+            f"num_keys must be between 2 and vocab_size = {vocab_size}, got {num_keys}"
+        )
     generator = torch.Generator().manual_seed(seed)
-    key_codes = torch.randn(vocab_size, key_size, generator=generator)  # (vocab_size, key_size)
-    query_codes = torch.randn(vocab_size, query_size, generator=generator)  # (vocab_size, query_size)
+    key_codes = torch.randn(vocab_size, key_size, generator=generator)  # (vocab, key_size)
+    query_codes = torch.randn(vocab_size, query_size, generator=generator)  # (vocab, query_size)
     num_examples = num_train + num_test
     shuffled = torch.rand(num_examples, vocab_size, generator=generator).argsort(dim=-1)
     symbols = shuffled[:, :num_keys]  # (num_examples, num_keys): distinct symbols per example
     values = torch.randn(num_examples, num_keys, value_size, generator=generator)
-    named = torch.rand(num_examples, num_keys, generator=generator).argsort(dim=-1)  # (num_examples, num_keys)
+    order = torch.rand(num_examples, num_keys, generator=generator)  # (num_examples, num_keys)
+    named = order.argsort(dim=-1)  # (num_examples, num_keys): a permutation per example
     keys = key_codes[symbols]  # (num_examples, num_keys, key_size)
     queries = query_codes[symbols.gather(1, named)]  # (num_examples, num_keys, query_size)
-    targets = values.gather(1, named[..., None].expand(-1, -1, value_size))  # (num_examples, num_keys, value_size)
+    index = named[..., None].expand(-1, -1, value_size)  # (num_examples, num_keys, value_size)
+    targets = values.gather(1, index)  # (num_examples, num_keys, value_size)
     return RetrievalData(queries, keys, values, targets, named, num_train)
