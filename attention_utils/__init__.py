@@ -5,7 +5,7 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 
 - ``checks``: ``check_shape`` and the argument checks behind the library's error messages
 - ``plotting``: heatmaps of attention weights and curves (chapter 01 on)
-- ``data``: the book's synthetic datasets (regression, sentences, images), seeded
+- ``data``: the book's synthetic datasets (regression, retrieval, sentences, images), seeded
 - ``kernel_regression``: Nadaraya--Watson attention pooling (chapter 02)
 - ``scoring``: the attention core ``attention``, masked softmax and the additive, dot-product and
   bilinear scores (chapter 03); every later attention layer calls the core
@@ -33,11 +33,13 @@ from .data import (
     ChannelShapesData,
     CoreferenceData,
     RegressionData,
+    RetrievalData,
     channel_shapes_data,
     coreference_data,
     kernel_regression_data,
     make_sentence,
     regression_truth,
+    retrieval_data,
 )
 from .kernel_regression import (
     KERNELS,
@@ -113,12 +115,14 @@ __all__ = [
     "PLACES",
     "PLACE_ADJECTIVES",
     "RegressionData",
+    "RetrievalData",
     "VERBS",
     "channel_shapes_data",
     "coreference_data",
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
+    "retrieval_data",
     # kernel_regression
     "KERNELS",
     "NWKernelRegression",

@@ -1,4 +1,4 @@
-"""The book's synthetic datasets: regression (chapter 02), sentences (04), images (05)."""
+"""The book's synthetic datasets: regression (02), retrieval (03), sentences (04), images (05)."""
 
 import pytest
 import torch
@@ -13,6 +13,7 @@ from attention_utils import (
     kernel_regression_data,
     make_sentence,
     regression_truth,
+    retrieval_data,
 )
 
 
@@ -121,3 +122,78 @@ def test_channel_shapes_data_deterministic_and_shaped():
         torch.testing.assert_close(image[label].sum(), torch.tensor(5.0), atol=1e-3, rtol=0)
     with pytest.raises(ValueError):
         channel_shapes_data(num_classes=9, channels=8)
+
+
+# --- the retrieval task of chapter 03 ---------------------------------------------------------
+
+
+def test_retrieval_same_seed_same_data_and_global_rng_untouched():
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = retrieval_data(num_train=50, num_test=10, seed=3)
+    b = retrieval_data(num_train=50, num_test=10, seed=3)
+    assert torch.equal(torch.get_rng_state(), before)
+    for name in ("queries", "keys", "values", "targets", "named"):
+        assert torch.equal(getattr(a, name), getattr(b, name))
+    assert not torch.equal(a.values, retrieval_data(num_train=50, num_test=10, seed=4).values)
+
+
+def test_retrieval_layout_and_what_each_query_names():
+    data = retrieval_data(
+        num_train=30,
+        num_test=20,
+        num_keys=5,
+        vocab_size=9,
+        query_size=3,
+        key_size=7,
+        value_size=2,
+        seed=1,
+    )
+    assert data.queries.shape == (50, 5, 3) and data.keys.shape == (50, 5, 7)
+    assert data.values.shape == data.targets.shape == (50, 5, 2)
+    assert data.named.dtype == torch.int64 and data.named.shape == (50, 5)
+    # every key is named exactly once per example, and a query's target is its key's value
+    assert torch.equal(data.named.sort(dim=-1).values, torch.arange(5).expand(50, 5))
+    for e in (0, 17, 49):
+        for i in range(5):
+            assert torch.equal(data.targets[e, i], data.values[e, data.named[e, i]])
+    # the keys of an example are distinct symbols, and the same symbol has the same code everywhere:
+    # two queries are equal exactly when the keys they name are equal
+    named_keys = data.keys.gather(1, data.named[..., None].expand(-1, -1, 7))  # (50, 5, 7)
+    flat_keys = named_keys.reshape(-1, 7)
+    flat_queries = data.queries.reshape(-1, 3)
+    same_key = (flat_keys[:, None] == flat_keys[None]).all(-1)
+    same_query = (flat_queries[:, None] == flat_queries[None]).all(-1)
+    assert torch.equal(same_key, same_query)
+    assert same_key.sum() > same_key.shape[0], "symbols recur (9 symbols, 50 examples)"
+    for e in range(50):
+        assert len({tuple(k.tolist()) for k in data.keys[e]}) == 5
+
+
+def test_retrieval_split():
+    data = retrieval_data(num_train=30, num_test=20, seed=0)
+    train, test = data.split("train"), data.split("test")
+    assert [t.shape[0] for t in train] == [30] * 5 and [t.shape[0] for t in test] == [20] * 5
+    assert torch.equal(torch.cat([train[1], test[1]]), data.keys)
+    with pytest.raises(ValueError, match="part must be 'train' or 'test'"):
+        data.split("validation")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"num_train": 0}, ValueError, "num_train must be a positive int"),
+        ({"num_keys": 2.0}, TypeError, "num_keys must be a positive int"),
+        ({"num_keys": 1}, ValueError, "num_keys must be between 2 and vocab_size"),
+        (
+            {"num_keys": 17, "vocab_size": 16},
+            ValueError,
+            "num_keys must be between 2 and vocab_size = 16",
+        ),
+        ({"query_size": -1}, ValueError, "query_size must be a positive int"),
+        ({"seed": None}, TypeError, "seed must be an int"),
+    ],
+)
+def test_retrieval_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        retrieval_data(**kwargs)

@@ -125,6 +125,19 @@ CASES = [
     ("regression_truth", lambda: au.regression_truth([1.0]), TypeError, "x must be a torch.Tensor"),
     ("regression_truth", lambda: au.regression_truth(torch.tensor([-1.0])), ValueError, "x >= 0"),
     (
+        "retrieval_data",
+        lambda: au.retrieval_data(num_keys=2.0),
+        TypeError,
+        "num_keys must be a positive int",
+    ),
+    (
+        "retrieval_data",
+        lambda: au.retrieval_data(num_keys=17, vocab_size=16),
+        ValueError,
+        "num_keys must be between 2 and vocab_size",
+    ),
+    ("retrieval_data", lambda: au.retrieval_data(seed=None), TypeError, "seed must be an int"),
+    (
         "coreference_data",
         lambda: au.coreference_data(heldout_per_noun=6),
         ValueError,
@@ -788,6 +801,7 @@ NOT_CALLED = {
     "PLACES",
     "PLACE_ADJECTIVES",
     "RegressionData",
+    "RetrievalData",
     "TrainingHistory",
     "VERBS",
 }

@@ -8,7 +8,9 @@ is opened, then the search page, and on each page the test checks:
   machine (each one is refused and reported): MathJax, require.js and the widget manager must be
   served by the site itself (``_ext/local_assets.py``);
 - the maths is rendered: every ``.math`` element holds MathJax output, and no raw ``$...$``,
-  ``\\(...\\)`` or ``\\[...\\]`` source is left in the text;
+  ``\\(...\\)`` or ``\\[...\\]`` source is left in the text; outside code the text holds no ``$``
+  and no TeX control sequence (``\\_``, ``\\texttt``), and the rendered maths shows no backslash
+  and no MathJax error (text-mode ``\\texttt{num\\_hiddens}`` shows its backslash);
 - every image has loaded; every embedded widget has been rendered;
 - every internal link points at a page that exists, and at an anchor that exists on it;
 - the previous/next links follow the table of contents, and clicking "next" gets there;
@@ -254,11 +256,33 @@ RAW_MATH_JS = r"""
       'pre, code, script, style, mjx-container, .highlight, textarea, .cell_input'
   ).forEach(e => e.remove());
   const text = copy.textContent;
+  const around = (pattern) => (text.match(pattern) || []).map(s => s.replace(/\s+/g, ' '));
   const found = text.match(/\$[^$\n]+\$|\\\([^\n]*?\\\)|\\\[[^\n]*?\\\]/g) || [];
+  // Outside maths and code: no dollar sign at all, and no TeX control sequence (\_, \texttt).
+  const dollars = around(/.{0,30}\$.{0,30}/g);
+  const controls = around(/.{0,30}\\(?:[A-Za-z]+|[_{}$%&#^~,;:!|])/g);
+  // Inside maths: the text MathJax rendered, from its internal MathML, must hold no backslash
+  // (text-mode \texttt{num\_hiddens} shows one) and no error node (an unknown macro).
+  const inMaths = [];
+  const doc = window.MathJax && MathJax.startup && MathJax.startup.document;
+  const canSerialise = Boolean(doc && MathJax.startup.toMML);
+  if (canSerialise) {
+    for (const item of doc.math) {
+      const serialised = MathJax.startup.toMML(item.root);
+      const mml = new DOMParser().parseFromString(serialised, 'application/xml');
+      const tokens = ['mi', 'mo', 'mn', 'mtext', 'ms']
+          .flatMap(tag => Array.from(mml.getElementsByTagNameNS('*', tag)))
+          .map(e => e.textContent).join(' ');
+      if (tokens.includes('\\') || mml.getElementsByTagNameNS('*', 'merror').length) {
+        inMaths.push(`${String(item.math).slice(0, 60)} -> ${tokens.slice(0, 60)}`);
+      }
+    }
+  }
   const unrendered = Array.from(document.querySelectorAll('article .math'))
       .filter(e => !e.querySelector('mjx-container') && e.tagName !== 'MJX-CONTAINER')
       .map(e => e.textContent.slice(0, 80));
-  return {raw: found.slice(0, 10), unrendered: unrendered.slice(0, 10),
+  return {raw: found.slice(0, 10), dollars: dollars.slice(0, 10), controls: controls.slice(0, 10),
+          inMaths: inMaths.slice(0, 10), canSerialise, unrendered: unrendered.slice(0, 10),
           rendered: document.querySelectorAll('mjx-container').length};
 }
 """
@@ -287,8 +311,16 @@ def check_maths(page) -> int:
     result = page.evaluate(RAW_MATH_JS)
     assert not result["unrendered"], f"maths MathJax did not render: {result['unrendered']}"
     assert not result["raw"], f"raw TeX source left in the page: {result['raw']}"
+    assert not result["dollars"], f"a raw $ in the page's text: {result['dollars']}"
+    assert not result["controls"], f"a TeX control sequence in the text: {result['controls']}"
     if has_math:
         assert result["rendered"] > 0, "MathJax's output elements (mjx-container) are present"
+        assert result["canSerialise"], "MathJax.startup.toMML is needed to read the rendered maths"
+        assert not result["inMaths"], (
+            "rendered maths shows TeX source (a backslash or an error), e.g. from "
+            "\\texttt{num\\_hiddens}; write \\mathtt{num\\_hiddens} or a symbol: "
+            f"{result['inMaths']}"
+        )
     return result["rendered"]
 
 

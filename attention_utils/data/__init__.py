@@ -5,13 +5,17 @@ so ``from attention_utils.data import kernel_regression_data`` and ``from attent
 kernel_regression_data`` both work. Nothing here downloads anything.
 
 - ``regression``: y = 2 sin(x) + x^0.8 + eps, chapter 02 (Nadaraya--Watson attention pooling)
+- ``retrieval``: queries that name one key each, whose value is the answer, chapter 03
 - ``coreference``: sentences in which an adjective decides what "it" refers to, chapter 04
 - ``shapes``: images whose class lives in one channel among cluttered ones, chapter 05
 """
 
-from . import coreference, regression, shapes
+from . import coreference, regression, retrieval, shapes
 from .coreference import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .retrieval import *  # noqa: F403
 from .shapes import *  # noqa: F403
 
-__all__ = sorted(name for module in (coreference, regression, shapes) for name in module.__all__)
+__all__ = sorted(
+    name for module in (coreference, regression, retrieval, shapes) for name in module.__all__
+)
