@@ -14,6 +14,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   encoder (chapter 04; Part II adds the decoder)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
+- ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
+- ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -24,22 +26,26 @@ says so.
 from . import (
     checks,
     data,
+    decoding,
     kernel_regression,
     multihead,
     plotting,
     resnet,
     scoring,
+    seq2seq,
     training,
     transformer,
     vision,
 )
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
+from .decoding import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
 from .multihead import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .resnet import *  # noqa: F403
 from .scoring import *  # noqa: F403
+from .seq2seq import *  # noqa: F403
 from .training import *  # noqa: F403
 from .transformer import *  # noqa: F403
 from .vision import *  # noqa: F403
@@ -74,6 +80,11 @@ __all__ = [
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
+    # decoding
+    "beam_search",
+    "bleu",
+    "exact_match",
+    "greedy_decode",
     # kernel_regression
     "KERNELS",
     "NWKernelRegression",
@@ -107,6 +118,12 @@ __all__ = [
     "attention",
     "masked_softmax",
     "valid_lens_to_mask",
+    # seq2seq
+    "EncoderDecoder",
+    "MaskedSoftmaxCELoss",
+    "Seq2SeqAttentionDecoder",
+    "Seq2SeqDecoder",
+    "Seq2SeqEncoder",
     # training
     "TrainingHistory",
     "train",
