@@ -14,19 +14,23 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   encoder (chapter 04; Part II adds the decoder)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where attention modules go (chapter 05)
+- ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
+- ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
 says so.
 """
-
 from .checks import (
     check_shape,
 )
 from .data import (
+    ADJECTIVES,
     AGENT_ADJECTIVES,
     AGENTS,
+    LINKS,
+    NOUNS,
     PLACE_ADJECTIVES,
     PLACES,
     VERBS,
@@ -34,12 +38,24 @@ from .data import (
     CoreferenceData,
     RegressionData,
     RetrievalData,
+    TranslationBatch,
+    TranslationData,
+    TranslationSplit,
+    Vocab,
     channel_shapes_data,
     coreference_data,
     kernel_regression_data,
     make_sentence,
     regression_truth,
     retrieval_data,
+    translate,
+    translation_data,
+)
+from .decoding import (
+    beam_search,
+    bleu,
+    exact_match,
+    greedy_decode,
 )
 from .kernel_regression import (
     KERNELS,
@@ -79,6 +95,13 @@ from .scoring import (
     masked_softmax,
     valid_lens_to_mask,
 )
+from .seq2seq import (
+    EncoderDecoder,
+    MaskedSoftmaxCELoss,
+    Seq2SeqAttentionDecoder,
+    Seq2SeqDecoder,
+    Seq2SeqEncoder,
+)
 from .training import (
     TrainingHistory,
     train,
@@ -108,14 +131,13 @@ __all__ = [
     # checks
     "check_shape",
     # data
+    "ADJECTIVES",
     "AGENTS",
     "AGENT_ADJECTIVES",
-    "ChannelShapesData",
-    "CoreferenceData",
+    "LINKS",
+    "NOUNS",
     "PLACES",
     "PLACE_ADJECTIVES",
-    "RegressionData",
-    "RetrievalData",
     "VERBS",
     "channel_shapes_data",
     "coreference_data",
@@ -123,19 +145,34 @@ __all__ = [
     "make_sentence",
     "regression_truth",
     "retrieval_data",
+    "translate",
+    "translation_data",
+    "ChannelShapesData",
+    "CoreferenceData",
+    "RegressionData",
+    "RetrievalData",
+    "TranslationBatch",
+    "TranslationData",
+    "TranslationSplit",
+    "Vocab",
+    # decoding
+    "beam_search",
+    "bleu",
+    "exact_match",
+    "greedy_decode",
     # kernel_regression
     "KERNELS",
-    "NWKernelRegression",
     "boxcar_kernel",
     "epanechnikov_kernel",
     "gaussian_kernel",
     "leave_one_out",
     "nadaraya_watson",
+    "NWKernelRegression",
     # multihead
-    "MultiHeadAttention",
     "as_torch_multihead",
     "merge_heads",
     "split_heads",
+    "MultiHeadAttention",
     # plotting
     "plot_lines",
     "plot_regression",
@@ -143,22 +180,28 @@ __all__ = [
     # resnet
     "ATTENTION_MODULES",
     "ATTENTION_PLACES",
-    "AttentionEntry",
-    "Bottleneck",
-    "ResNet",
     "make_attention",
     "register_attention",
     "resnet50",
+    "AttentionEntry",
+    "Bottleneck",
+    "ResNet",
     # scoring
-    "AdditiveAttention",
-    "BilinearAttention",
-    "DotProductAttention",
     "attention",
     "masked_softmax",
     "valid_lens_to_mask",
+    "AdditiveAttention",
+    "BilinearAttention",
+    "DotProductAttention",
+    # seq2seq
+    "EncoderDecoder",
+    "MaskedSoftmaxCELoss",
+    "Seq2SeqAttentionDecoder",
+    "Seq2SeqDecoder",
+    "Seq2SeqEncoder",
     # training
-    "TrainingHistory",
     "train",
+    "TrainingHistory",
     # transformer
     "AddNorm",
     "PositionWiseFFN",
@@ -167,10 +210,10 @@ __all__ = [
     "TransformerEncoderBlock",
     # vision
     "CBAM",
-    "ChannelAttention",
     "ECA",
+    "eca_kernel_size",
+    "ChannelAttention",
     "SEBlock",
     "SimAM",
     "SpatialAttention",
-    "eca_kernel_size",
 ]

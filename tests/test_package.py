@@ -11,11 +11,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = [
     "checks",
     "data",
+    "decoding",
     "kernel_regression",
     "multihead",
     "plotting",
     "resnet",
     "scoring",
+    "seq2seq",
     "training",
     "transformer",
     "vision",

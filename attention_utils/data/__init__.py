@@ -8,14 +8,18 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``retrieval``: queries that name one key each, whose value is the answer, chapter 03
 - ``coreference``: sentences in which an adjective decides what "it" refers to, chapter 04
 - ``shapes``: images whose class lives in one channel among cluttered ones, chapter 05
+- ``translation``: English noun phrases into a toy French that reorders them, chapter 06 on
 """
 
-from . import coreference, regression, retrieval, shapes
+from . import coreference, regression, retrieval, shapes, translation
 from .coreference import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
 from .shapes import *  # noqa: F403
+from .translation import *  # noqa: F403
 
 __all__ = sorted(
-    name for module in (coreference, regression, retrieval, shapes) for name in module.__all__
+    name
+    for module in (coreference, regression, retrieval, shapes, translation)
+    for name in module.__all__
 )
