@@ -10,6 +10,7 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``scoring``: the attention core ``attention``, masked softmax and the additive, dot-product and
   bilinear scores (chapter 03); every later attention layer calls the core
 - ``multihead``: multi-head attention, split and merge of heads (chapter 04)
+- ``kv_cache``: the key-value cache of incremental decoding (chapter 07)
 - ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
   encoder (chapter 04; Part II adds the decoder)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
@@ -25,6 +26,7 @@ from . import (
     checks,
     data,
     kernel_regression,
+    kv_cache,
     multihead,
     plotting,
     resnet,
@@ -36,6 +38,7 @@ from . import (
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
+from .kv_cache import *  # noqa: F403
 from .multihead import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .resnet import *  # noqa: F403
@@ -73,6 +76,8 @@ __all__ = [
     "gaussian_kernel",
     "leave_one_out",
     "nadaraya_watson",
+    # kv_cache
+    "KVCache",
     # multihead
     "MultiHeadAttention",
     "as_torch_multihead",

@@ -12,6 +12,7 @@ MODULES = [
     "checks",
     "data",
     "kernel_regression",
+    "kv_cache",
     "multihead",
     "plotting",
     "resnet",
