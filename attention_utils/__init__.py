@@ -12,7 +12,9 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``multihead``: multi-head attention, split and merge of heads (chapter 04)
 - ``kv_cache``: the key-value cache of incremental decoding (chapter 07)
 - ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
-  encoder (chapter 04; Part II adds the decoder)
+  encoder (chapter 04)
+- ``transformer_decoder``: the decoder, the encoder-decoder ``Transformer``, its twin built on
+  ``torch.nn.Transformer``, greedy decoding with KV caches and the warm-up schedule (chapter 07)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
 - ``training``: the training loop the chapters share
@@ -33,6 +35,7 @@ from . import (
     scoring,
     training,
     transformer,
+    transformer_decoder,
     vision,
 )
 from .checks import *  # noqa: F403
@@ -45,6 +48,7 @@ from .resnet import *  # noqa: F403
 from .scoring import *  # noqa: F403
 from .training import *  # noqa: F403
 from .transformer import *  # noqa: F403
+from .transformer_decoder import *  # noqa: F403
 from .vision import *  # noqa: F403
 
 __version__ = "0.1.0"
@@ -112,6 +116,14 @@ __all__ = [
     "PositionalEncoding",
     "TransformerEncoder",
     "TransformerEncoderBlock",
+    # transformer_decoder
+    "DecoderLayerCache",
+    "TorchTransformer",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderBlock",
+    "warmup_lr",
+    "warmup_scheduler",
     # vision
     "CBAM",
     "ChannelAttention",

@@ -19,6 +19,7 @@ MODULES = [
     "scoring",
     "training",
     "transformer",
+    "transformer_decoder",
     "vision",
 ]
 
