@@ -17,6 +17,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   ``torch.nn.Transformer``, greedy decoding with KV caches and the warm-up schedule (chapter 07)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
+- ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
+- ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -27,12 +29,14 @@ says so.
 from . import (
     checks,
     data,
+    decoding,
     kernel_regression,
     kv_cache,
     multihead,
     plotting,
     resnet,
     scoring,
+    seq2seq,
     training,
     transformer,
     transformer_decoder,
@@ -40,12 +44,14 @@ from . import (
 )
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
+from .decoding import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
 from .kv_cache import *  # noqa: F403
 from .multihead import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .resnet import *  # noqa: F403
 from .scoring import *  # noqa: F403
+from .seq2seq import *  # noqa: F403
 from .training import *  # noqa: F403
 from .transformer import *  # noqa: F403
 from .transformer_decoder import *  # noqa: F403
@@ -67,11 +73,25 @@ __all__ = [
     "PLACE_ADJECTIVES",
     "RegressionData",
     "VERBS",
+    "ADJECTIVES",
+    "LINKS",
+    "NOUNS",
+    "TranslationBatch",
+    "TranslationData",
+    "TranslationSplit",
+    "Vocab",
+    "translate",
+    "translation_data",
     "channel_shapes_data",
     "coreference_data",
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
+    # decoding
+    "beam_search",
+    "bleu",
+    "exact_match",
+    "greedy_decode",
     # kernel_regression
     "KERNELS",
     "NWKernelRegression",
@@ -107,6 +127,12 @@ __all__ = [
     "attention",
     "masked_softmax",
     "valid_lens_to_mask",
+    # seq2seq
+    "EncoderDecoder",
+    "MaskedSoftmaxCELoss",
+    "Seq2SeqAttentionDecoder",
+    "Seq2SeqDecoder",
+    "Seq2SeqEncoder",
     # training
     "TrainingHistory",
     "train",
