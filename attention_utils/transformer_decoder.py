@@ -322,6 +322,10 @@ class Transformer(nn.Module):
         norm_first: pre-norm (True; Xiong et al., ICML 2020, arXiv:2002.04745) or post-norm.
         max_len: the longest source or target sequence.
 
+    Both token embeddings start from ``N(0, 1 / num_hiddens)`` (``nn.Embedding``'s default is
+    ``N(0, 1)``), so that ``sqrt(num_hiddens) * embedding`` has entries of size about 1, like the
+    positional encoding it is added to; with the default the words would drown the positions.
+
     Attributes:
         encoder, decoder: the two halves.
         need_weights: set it to False to run every attention fused (faster training).
@@ -354,6 +358,8 @@ class Transformer(nn.Module):
             tgt_vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers, dropout, max_len,
             use_bias=True, norm_first=norm_first,
         )
+        for embedding in (self.encoder.embedding, self.decoder.embedding):
+            nn.init.normal_(embedding.weight, std=num_hiddens**-0.5)
 
     @property
     def need_weights(self) -> bool:
