@@ -12,8 +12,7 @@ A source sentence is a chain of noun phrases joined by links::
 and its translation maps every word to a French word, keeps the order of phrases and links, and
 puts each phrase in mirror order: the noun first, then its adjectives from last to first::
 
-    big red car near the small house  ->  (not a sentence of this task: no articles)
-    old red car near small house      ->  voiture rouge vieille près de maison petite
+    fast red car near young poor king  ->  voiture rouge rapide près de roi pauvre jeune
 
 Only adjectives whose French form does not change with gender are used, so there is no agreement to
 learn; "near" becomes two words ("près de"), so source and target lengths differ and one source
