@@ -11,11 +11,14 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   bilinear scores (chapter 03); every later attention layer calls the core
 - ``multihead``: multi-head attention, split and merge of heads (chapter 04)
 - ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
-  encoder (chapter 04; Part II adds the decoder)
+  encoder (chapter 04)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where attention modules go (chapter 05)
 - ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
 - ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
+- ``kv_cache``: the per-layer key-value cache of incremental decoding (chapter 07)
+- ``transformer_decoder``: the Transformer decoder, the encoder-decoder ``Transformer``, its
+  ``torch.nn.Transformer`` twin and the warm-up schedule (chapter 07)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -66,6 +69,9 @@ from .kernel_regression import (
     leave_one_out,
     nadaraya_watson,
 )
+from .kv_cache import (
+    KVCache,
+)
 from .multihead import (
     MultiHeadAttention,
     as_torch_multihead,
@@ -112,6 +118,15 @@ from .transformer import (
     PositionWiseFFN,
     TransformerEncoder,
     TransformerEncoderBlock,
+)
+from .transformer_decoder import (
+    DecoderLayerCache,
+    TorchTransformer,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderBlock,
+    warmup_lr,
+    warmup_scheduler,
 )
 from .vision import (
     CBAM,
@@ -168,6 +183,8 @@ __all__ = [
     "leave_one_out",
     "nadaraya_watson",
     "NWKernelRegression",
+    # kv_cache
+    "KVCache",
     # multihead
     "as_torch_multihead",
     "merge_heads",
@@ -208,6 +225,14 @@ __all__ = [
     "PositionalEncoding",
     "TransformerEncoder",
     "TransformerEncoderBlock",
+    # transformer_decoder
+    "warmup_lr",
+    "warmup_scheduler",
+    "DecoderLayerCache",
+    "TorchTransformer",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderBlock",
     # vision
     "CBAM",
     "ECA",

@@ -29,6 +29,7 @@ from .checks import (
     _require_positive_int,
     _require_probability,
 )
+from .kv_cache import KVCache
 from .scoring import DotProductAttention
 
 __all__ = ["MultiHeadAttention", "as_torch_multihead", "merge_heads", "split_heads"]
@@ -209,12 +210,18 @@ class MultiHeadAttention(nn.Module):
         values: torch.Tensor,
         valid_lens: torch.Tensor | None = None,
         causal: bool = False,
+        cache: KVCache | None = None,
     ) -> torch.Tensor:
         """The forward pass without the argument checks (for the layers that contain this one)."""
         h = self.num_heads
         q = _split_heads(self.W_q(queries), h)  # (batch_size, num_heads, num_queries, head_dim)
-        k = _split_heads(self.W_k(keys), h)  # (batch_size, num_heads, num_keys, head_dim)
-        v = _split_heads(self.W_v(values), h)  # (batch_size, num_heads, num_keys, head_dim)
+        if cache is not None and cache.static and cache.is_filled:
+            k, v = cache.keys, cache.values  # (batch_size, num_heads, num_keys, head_dim)
+        else:
+            k = _split_heads(self.W_k(keys), h)  # (batch_size, num_heads, num_new, head_dim)
+            v = _split_heads(self.W_v(values), h)  # (batch_size, num_heads, num_new, head_dim)
+            if cache is not None:
+                k, v = cache.append(k, v)  # (batch_size, num_heads, num_keys, head_dim)
         output = self.attention._attend(q, k, v, valid_lens, causal)
         # (batch_size, num_heads, num_queries, head_dim)
         return self.W_o(_merge_heads(output))  # (batch_size, num_queries, num_hiddens)
@@ -227,6 +234,7 @@ class MultiHeadAttention(nn.Module):
         valid_lens: torch.Tensor | None = None,
         *,
         causal: bool = False,
+        cache: KVCache | None = None,
     ) -> torch.Tensor:
         """Project, attend in every head, concatenate the heads and project again.
 
@@ -240,6 +248,11 @@ class MultiHeadAttention(nn.Module):
                 ``W_o(0)`` (the zero vector without bias; ``nn.MultiheadAttention`` gives NaN).
             causal: if True, query i also sees no key after position
                 ``i + num_keys - num_queries`` (a decoder's self-attention).
+            cache: None, or a :class:`~attention_utils.kv_cache.KVCache` for incremental
+                decoding: the new ``keys`` and ``values`` are projected, appended to it and the
+                queries attend over everything it holds (``num_keys`` then counts the cached
+                positions too, for ``valid_lens`` and ``causal``); a static cache that is already
+                filled is read and ``keys``/``values`` are not projected.
 
         Returns:
             ``(batch_size, num_queries, num_hiddens)``.
@@ -250,9 +263,15 @@ class MultiHeadAttention(nn.Module):
         """
         self._check_inputs(queries, keys, values)
         _require_bool("causal", causal)
+        if cache is not None and not isinstance(cache, KVCache):
+            raise TypeError(f"cache must be None or a KVCache, got {type(cache).__name__}")
+        num_keys = keys.shape[1]
+        if cache is not None:
+            filled = cache.static and cache.is_filled
+            num_keys = cache.num_steps if filled else num_keys + cache.num_steps
         if valid_lens is not None:
-            _check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
-        return self._attend(queries, keys, values, valid_lens, causal)
+            _check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], num_keys)
+        return self._attend(queries, keys, values, valid_lens, causal, cache)
 
 
 def as_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:

@@ -13,6 +13,7 @@ MODULES = [
     "data",
     "decoding",
     "kernel_regression",
+    "kv_cache",
     "multihead",
     "plotting",
     "resnet",
@@ -20,6 +21,7 @@ MODULES = [
     "seq2seq",
     "training",
     "transformer",
+    "transformer_decoder",
     "vision",
 ]
 
