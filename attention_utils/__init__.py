@@ -15,6 +15,7 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
 - ``training``: the training loop the chapters share
+- ``efficient``: online softmax, tiled (flash) attention and linear attention (chapter 10)
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -24,6 +25,7 @@ says so.
 from . import (
     checks,
     data,
+    efficient,
     kernel_regression,
     multihead,
     plotting,
@@ -35,6 +37,7 @@ from . import (
 )
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
+from .efficient import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
 from .multihead import *  # noqa: F403
 from .plotting import *  # noqa: F403
@@ -65,6 +68,11 @@ __all__ = [
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
+    # efficient
+    "elu_feature_map",
+    "flash_attention",
+    "linear_attention",
+    "online_softmax",
     # kernel_regression
     "KERNELS",
     "NWKernelRegression",
