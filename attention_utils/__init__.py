@@ -10,10 +10,15 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``scoring``: the attention core ``attention``, masked softmax and the additive, dot-product and
   bilinear scores (chapter 03); every later attention layer calls the core
 - ``multihead``: multi-head attention, split and merge of heads (chapter 04)
+- ``kv_cache``: the key-value cache of incremental decoding (chapter 07)
 - ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
-  encoder (chapter 04; Part II adds the decoder)
+  encoder (chapter 04)
+- ``transformer_decoder``: the decoder, the encoder-decoder ``Transformer``, its twin built on
+  ``torch.nn.Transformer``, greedy decoding with KV caches and the warm-up schedule (chapter 07)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
+- ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
+- ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
 - ``training``: the training loop the chapters share
 - ``efficient``: online softmax, tiled (flash) attention and linear attention (chapter 10)
 
@@ -25,26 +30,34 @@ says so.
 from . import (
     checks,
     data,
+    decoding,
     efficient,
     kernel_regression,
+    kv_cache,
     multihead,
     plotting,
     resnet,
     scoring,
+    seq2seq,
     training,
     transformer,
+    transformer_decoder,
     vision,
 )
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
+from .decoding import *  # noqa: F403
 from .efficient import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
+from .kv_cache import *  # noqa: F403
 from .multihead import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .resnet import *  # noqa: F403
 from .scoring import *  # noqa: F403
+from .seq2seq import *  # noqa: F403
 from .training import *  # noqa: F403
 from .transformer import *  # noqa: F403
+from .transformer_decoder import *  # noqa: F403
 from .vision import *  # noqa: F403
 
 __version__ = "0.1.0"
@@ -63,11 +76,25 @@ __all__ = [
     "PLACE_ADJECTIVES",
     "RegressionData",
     "VERBS",
+    "ADJECTIVES",
+    "LINKS",
+    "NOUNS",
+    "TranslationBatch",
+    "TranslationData",
+    "TranslationSplit",
+    "Vocab",
+    "translate",
+    "translation_data",
     "channel_shapes_data",
     "coreference_data",
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
+    # decoding
+    "beam_search",
+    "bleu",
+    "exact_match",
+    "greedy_decode",
     # efficient
     "elu_feature_map",
     "flash_attention",
@@ -81,6 +108,8 @@ __all__ = [
     "gaussian_kernel",
     "leave_one_out",
     "nadaraya_watson",
+    # kv_cache
+    "KVCache",
     # multihead
     "MultiHeadAttention",
     "as_torch_multihead",
@@ -106,6 +135,12 @@ __all__ = [
     "attention",
     "masked_softmax",
     "valid_lens_to_mask",
+    # seq2seq
+    "EncoderDecoder",
+    "MaskedSoftmaxCELoss",
+    "Seq2SeqAttentionDecoder",
+    "Seq2SeqDecoder",
+    "Seq2SeqEncoder",
     # training
     "TrainingHistory",
     "train",
@@ -115,6 +150,14 @@ __all__ = [
     "PositionalEncoding",
     "TransformerEncoder",
     "TransformerEncoderBlock",
+    # transformer_decoder
+    "DecoderLayerCache",
+    "TorchTransformer",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderBlock",
+    "warmup_lr",
+    "warmup_scheduler",
     # vision
     "CBAM",
     "ChannelAttention",

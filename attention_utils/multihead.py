@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .checks import _require_bool, _require_dtype, _require_positive_int, _require_probability
+from .kv_cache import KVCache
 from .scoring import DotProductAttention, _check_qkv, _check_valid_lens
 
 __all__ = ["MultiHeadAttention", "as_torch_multihead", "merge_heads", "split_heads"]
@@ -106,7 +107,14 @@ class MultiHeadAttention(nn.Module):
     ``W_o`` is ``W^O``. Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.2.2; D2L sec. 11.5.
 
     Parameters: ``num_hiddens * (query_size + key_size + value_size + num_hiddens)`` weights, plus
-    ``4 * num_hiddens`` biases when ``bias`` is True.
+    ``4 * num_hiddens`` biases when ``bias`` is True (with ``num_kv_heads = g < h``, ``W_k`` and
+    ``W_v`` have ``g / h`` of those rows).
+
+    Grouped-query attention (Ainslie et al., EMNLP 2023, arXiv:2305.13245): with
+    ``num_kv_heads = g`` dividing ``h``, only ``g`` key and value heads are projected, and query
+    head ``j`` attends with key-value head ``j // (h / g)``. ``g = 1`` is multi-query attention
+    (Shazeer, 2019, arXiv:1911.02150); ``g = h`` (the default) is ordinary multi-head attention.
+    A :class:`~attention_utils.kv_cache.KVCache` then stores ``g`` heads, ``g / h`` of the bytes.
 
     Args:
         key_size: length of each key vector.
@@ -120,6 +128,8 @@ class MultiHeadAttention(nn.Module):
         need_weights: True (default) takes the readable path and keeps the weights; False takes
             PyTorch's fused ``scaled_dot_product_attention`` and keeps none. An attribute that can
             be set later; it is the inner ``attention`` layer's.
+        num_kv_heads: number of key-value heads ``g``, dividing ``num_heads``; None means
+            ``num_heads``.
 
     Attributes:
         attention: the :class:`~attention_utils.scoring.DotProductAttention` every head shares.
@@ -130,7 +140,7 @@ class MultiHeadAttention(nn.Module):
     Raises:
         TypeError: if a size is not an int, ``dropout`` not a number, or a flag not a bool.
         ValueError: if a size is not positive, ``num_hiddens`` is not divisible by ``num_heads``,
-            or ``dropout`` is not in [0, 1).
+            ``num_heads`` not by ``num_kv_heads``, or ``dropout`` is not in [0, 1).
     """
 
     def __init__(
@@ -143,6 +153,7 @@ class MultiHeadAttention(nn.Module):
         dropout: float,
         bias: bool = False,
         need_weights: bool = True,
+        num_kv_heads: int | None = None,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -158,12 +169,21 @@ class MultiHeadAttention(nn.Module):
                 f"num_hiddens = {num_hiddens} must be divisible by num_heads = {num_heads}: "
                 "each head gets num_hiddens / num_heads features"
             )
+        num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
+        _require_positive_int("num_kv_heads", num_kv_heads)
+        if num_heads % num_kv_heads:
+            raise ValueError(
+                f"num_heads = {num_heads} must be divisible by num_kv_heads = {num_kv_heads}: "
+                "each key-value head serves num_heads / num_kv_heads query heads"
+            )
         _require_bool("bias", bias)
         self.num_heads = num_heads
+        self.num_kv_heads = num_kv_heads
+        kv_hiddens = num_kv_heads * (num_hiddens // num_heads)  # the key-value heads' total width
         self.attention = DotProductAttention(_require_probability("dropout", dropout), need_weights)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)
-        self.W_k = nn.Linear(key_size, num_hiddens, bias=bias)
-        self.W_v = nn.Linear(value_size, num_hiddens, bias=bias)
+        self.W_k = nn.Linear(key_size, kv_hiddens, bias=bias)
+        self.W_v = nn.Linear(value_size, kv_hiddens, bias=bias)
         self.W_o = nn.Linear(num_hiddens, num_hiddens, bias=bias)
 
     @property
@@ -201,12 +221,22 @@ class MultiHeadAttention(nn.Module):
         values: torch.Tensor,
         valid_lens: torch.Tensor | None = None,
         causal: bool = False,
+        cache: KVCache | None = None,
     ) -> torch.Tensor:
         """The forward pass without the argument checks (for the layers that contain this one)."""
         h = self.num_heads
         q = _split_heads(self.W_q(queries), h)  # (batch_size, num_heads, num_queries, head_dim)
-        k = _split_heads(self.W_k(keys), h)  # (batch_size, num_heads, num_keys, head_dim)
-        v = _split_heads(self.W_v(values), h)  # (batch_size, num_heads, num_keys, head_dim)
+        if cache is not None and cache.static and cache.is_filled:
+            k, v = cache.keys, cache.values  # (batch_size, num_heads, num_keys, head_dim)
+        else:
+            g = self.num_kv_heads
+            k = _split_heads(self.W_k(keys), g)  # (batch_size, num_kv_heads, num_new, head_dim)
+            v = _split_heads(self.W_v(values), g)  # (batch_size, num_kv_heads, num_new, head_dim)
+            if cache is not None:
+                k, v = cache.append(k, v)  # (batch_size, num_kv_heads, num_keys, head_dim)
+        if self.num_kv_heads != h:  # grouped-query attention: query head j uses kv head j // (h/g)
+            k = k.repeat_interleave(h // self.num_kv_heads, dim=1)  # (batch_size, num_heads, nk, hd)
+            v = v.repeat_interleave(h // self.num_kv_heads, dim=1)  # (batch_size, num_heads, nk, hd)
         output = self.attention._attend(q, k, v, valid_lens, causal)
         # (batch_size, num_heads, num_queries, head_dim)
         return self.W_o(_merge_heads(output))  # (batch_size, num_queries, num_hiddens)
@@ -219,6 +249,7 @@ class MultiHeadAttention(nn.Module):
         valid_lens: torch.Tensor | None = None,
         *,
         causal: bool = False,
+        cache: KVCache | None = None,
     ) -> torch.Tensor:
         """Project, attend in every head, concatenate the heads and project again.
 
@@ -232,6 +263,11 @@ class MultiHeadAttention(nn.Module):
                 ``W_o(0)`` (the zero vector without bias; ``nn.MultiheadAttention`` gives NaN).
             causal: if True, query i also sees no key after position
                 ``i + num_keys - num_queries`` (a decoder's self-attention).
+            cache: None, or a :class:`~attention_utils.kv_cache.KVCache` for incremental
+                decoding: the new ``keys`` and ``values`` are projected, appended to it and the
+                queries attend over everything it holds (``num_keys`` then counts the cached
+                positions too, for ``valid_lens`` and ``causal``); a static cache that is already
+                filled is read and ``keys``/``values`` are not projected.
 
         Returns:
             ``(batch_size, num_queries, num_hiddens)``.
@@ -242,9 +278,14 @@ class MultiHeadAttention(nn.Module):
         """
         self._check_inputs(queries, keys, values)
         _require_bool("causal", causal)
+        if cache is not None and not isinstance(cache, KVCache):
+            raise TypeError(f"cache must be None or a KVCache, got {type(cache).__name__}")
+        num_keys = keys.shape[1]
+        if cache is not None:
+            num_keys = cache.num_steps if cache.static and cache.is_filled else num_keys + cache.num_steps
         if valid_lens is not None:
-            _check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], keys.shape[1])
-        return self._attend(queries, keys, values, valid_lens, causal)
+            _check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], num_keys)
+        return self._attend(queries, keys, values, valid_lens, causal, cache)
 
 
 def as_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
@@ -265,11 +306,16 @@ def as_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
 
     Raises:
         TypeError: if ``mha`` is not a :class:`MultiHeadAttention`.
-        ValueError: if ``query_size != num_hiddens``.
+        ValueError: if ``query_size != num_hiddens`` or ``num_kv_heads != num_heads``.
     """
     if not isinstance(mha, MultiHeadAttention):
         raise TypeError(f"mha must be a MultiHeadAttention, got {type(mha).__name__}")
     num_hiddens = mha.W_o.out_features
+    if mha.num_kv_heads != mha.num_heads:
+        raise ValueError(
+            "nn.MultiheadAttention has one key-value head per query head, got num_kv_heads = "
+            f"{mha.num_kv_heads} < num_heads = {mha.num_heads}"
+        )
     if mha.W_q.in_features != num_hiddens:
         raise ValueError(
             f"nn.MultiheadAttention needs query_size == num_hiddens, got query_size = "

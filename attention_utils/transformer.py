@@ -182,6 +182,9 @@ class TransformerEncoderBlock(nn.Module):
         dropout: dropout probability (attention weights, residual branches).
         use_bias: whether the attention projections have biases.
         need_weights: passed to :class:`MultiHeadAttention`; also an attribute.
+        norm_first: False (default) is post-norm as above; True is pre-norm,
+            ``Y = X + MultiHead(LN(X))`` and ``output = Y + FFN(LN(Y))`` (Xiong et al., ICML 2020,
+            arXiv:2002.04745), with each ``AddNorm``'s LayerNorm and dropout (chapter 07).
 
     Attributes:
         attention: the :class:`MultiHeadAttention`; its ``attention_weights`` after a forward have
@@ -199,8 +202,10 @@ class TransformerEncoderBlock(nn.Module):
         dropout: float,
         use_bias: bool = False,
         need_weights: bool = True,
+        norm_first: bool = False,
     ) -> None:
         super().__init__()
+        self.norm_first = _require_bool("norm_first", norm_first)
         self.attention = MultiHeadAttention(
             num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads, dropout, use_bias,
             need_weights,
@@ -228,6 +233,10 @@ class TransformerEncoderBlock(nn.Module):
     def _forward(
         self, X: torch.Tensor, valid_lens: torch.Tensor | None, causal: bool
     ) -> torch.Tensor:
+        if self.norm_first:
+            Z = self.addnorm1.ln(X)  # (batch_size, num_steps, num_hiddens)
+            Y = X + self.addnorm1.dropout(self.attention._attend(Z, Z, Z, valid_lens, causal))
+            return Y + self.addnorm2.dropout(self.ffn(self.addnorm2.ln(Y)))
         Y = self.addnorm1(X, self.attention._attend(X, X, X, valid_lens, causal))
         # (batch_size, num_steps, num_hiddens)
         return self.addnorm2(Y, self.ffn(Y))  # (batch_size, num_steps, num_hiddens)
@@ -272,8 +281,11 @@ class TransformerEncoder(nn.Module):
         use_bias: biases in the attention projections.
         need_weights: True keeps every block's weights (readable path); False runs every block's
             attention fused. An attribute: setting it sets every block's.
+        norm_first: pre-norm blocks (see :class:`TransformerEncoderBlock`) and a final
+            LayerNorm ``norm`` after the last block, as pre-norm needs (chapter 07).
 
     Attributes:
+        norm: the final ``nn.LayerNorm`` when ``norm_first``, else None.
         attention_weights: after a forward, one tensor per block of shape
             ``(batch_size, num_heads, num_steps, num_steps)``, or None for each block when
             ``need_weights`` is False.
@@ -294,6 +306,7 @@ class TransformerEncoder(nn.Module):
         max_len: int = 1000,
         use_bias: bool = False,
         need_weights: bool = True,
+        norm_first: bool = False,
     ) -> None:
         super().__init__()
         _require_positive_int("vocab_size", vocab_size)
@@ -303,10 +316,11 @@ class TransformerEncoder(nn.Module):
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
         self.blks = nn.ModuleList(
             TransformerEncoderBlock(
-                num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias, need_weights
+                num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias, need_weights, norm_first
             )
             for _ in range(num_blks)
         )
+        self.norm = nn.LayerNorm(num_hiddens) if norm_first else None
 
     @property
     def need_weights(self) -> bool:
@@ -354,4 +368,4 @@ class TransformerEncoder(nn.Module):
         H = self.pos_encoding(H)  # (batch_size, num_steps, num_hiddens)
         for blk in self.blks:
             H = blk._forward(H, valid_lens, causal)  # (batch_size, num_steps, num_hiddens)
-        return H
+        return H if self.norm is None else self.norm(H)

@@ -261,3 +261,73 @@ def test_linear_attention_bad_inputs(kwargs, error):
     args.update(kwargs)
     with pytest.raises(error):
         linear_attention(**args)
+
+
+# --- grouped-query and multi-query attention (MultiHeadAttention's num_kv_heads) -----------------
+
+
+from attention_utils import KVCache, MultiHeadAttention, as_torch_multihead  # noqa: E402
+
+
+def full_twin(gqa: MultiHeadAttention) -> MultiHeadAttention:
+    """A full multi-head layer whose key-value heads are gqa's, repeated for every query head."""
+    h, g = gqa.num_heads, gqa.num_kv_heads
+    num_hiddens = gqa.W_o.out_features
+    full = MultiHeadAttention(gqa.W_k.in_features, gqa.W_q.in_features, gqa.W_v.in_features,
+                              num_hiddens, h, 0.0, need_weights=gqa.need_weights).double()
+    with torch.no_grad():
+        full.W_q.weight.copy_(gqa.W_q.weight)
+        full.W_o.weight.copy_(gqa.W_o.weight)
+        for name in ("W_k", "W_v"):
+            weight = getattr(gqa, name).weight  # (g * head_dim, size)
+            heads = weight.reshape(g, num_hiddens // h, -1)  # (g, head_dim, size)
+            getattr(full, name).weight.copy_(heads.repeat_interleave(h // g, 0).reshape(num_hiddens, -1))
+    return full
+
+
+@pytest.mark.parametrize("num_kv_heads", [1, 2, 4])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_grouped_query_equals_multihead_with_repeated_heads(num_kv_heads, need_weights):
+    torch.manual_seed(0)
+    gqa = MultiHeadAttention(6, 5, 7, 16, 4, 0.0, need_weights=need_weights,
+                             num_kv_heads=num_kv_heads).double()
+    assert gqa.W_k.out_features == gqa.W_v.out_features == 4 * num_kv_heads
+    q, k, v = torch.randn(2, 3, 5).double(), torch.randn(2, 9, 6).double(), torch.randn(2, 9, 7).double()
+    valid_lens = torch.tensor([9, 4])
+    torch.testing.assert_close(gqa(q, k, v, valid_lens), full_twin(gqa)(q, k, v, valid_lens))
+
+
+def test_num_kv_heads_default_is_unchanged_multihead():
+    torch.manual_seed(0)
+    default = MultiHeadAttention(8, 8, 8, 8, 2, 0.0)
+    torch.manual_seed(0)
+    explicit = MultiHeadAttention(8, 8, 8, 8, 2, 0.0, num_kv_heads=2)
+    x = torch.randn(1, 5, 8)
+    assert default.num_kv_heads == 2
+    torch.testing.assert_close(default(x, x, x), explicit(x, x, x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("num_kv_heads", [1, 2])
+def test_grouped_query_cache_stores_fewer_heads_and_decodes_like_the_full_pass(num_kv_heads):
+    torch.manual_seed(0)
+    layer = MultiHeadAttention(8, 8, 8, 16, 4, 0.0, num_kv_heads=num_kv_heads).eval()
+    x = torch.randn(2, 6, 8)
+    full = layer(x, x, x, causal=True)  # (2, 6, 16)
+    cache, steps = KVCache(), []
+    for t in range(6):
+        step = x[:, t : t + 1]  # (2, 1, 8)
+        steps.append(layer(step, step, step, causal=True, cache=cache))
+    torch.testing.assert_close(torch.cat(steps, dim=1), full)
+    assert cache.keys.shape == (2, num_kv_heads, 6, 4)
+    assert cache.nbytes == 2 * 2 * num_kv_heads * 6 * 4 * 4  # keys and values, float32
+
+
+@pytest.mark.parametrize("num_kv_heads, error", [(3, ValueError), (0, ValueError), (2.0, TypeError)])
+def test_bad_num_kv_heads(num_kv_heads, error):
+    with pytest.raises(error, match="num_kv_heads"):
+        MultiHeadAttention(8, 8, 8, 16, 4, 0.0, num_kv_heads=num_kv_heads)
+
+
+def test_as_torch_multihead_refuses_grouped_query():
+    with pytest.raises(ValueError, match="num_kv_heads"):
+        as_torch_multihead(MultiHeadAttention(16, 16, 16, 16, 4, 0.0, num_kv_heads=2))

@@ -11,13 +11,17 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = [
     "checks",
     "data",
+    "decoding",
     "kernel_regression",
+    "kv_cache",
     "multihead",
     "plotting",
     "resnet",
     "scoring",
+    "seq2seq",
     "training",
     "transformer",
+    "transformer_decoder",
     "vision",
 ]
 

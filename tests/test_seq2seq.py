@@ -1,0 +1,224 @@
+"""The encoder-decoder with and without Bahdanau attention, its loss, decoding and BLEU."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attention_utils import (
+    AdditiveAttention,
+    EncoderDecoder,
+    MaskedSoftmaxCELoss,
+    Seq2SeqAttentionDecoder,
+    Seq2SeqDecoder,
+    Seq2SeqEncoder,
+    beam_search,
+    bleu,
+    exact_match,
+    greedy_decode,
+)
+
+SRC_VOCAB, TGT_VOCAB, EMBED, HIDDENS = 11, 13, 8, 16
+
+
+def make_net(attention: bool, num_layers: int = 2, seed: int = 0) -> EncoderDecoder:
+    torch.manual_seed(seed)
+    decoder = Seq2SeqAttentionDecoder if attention else Seq2SeqDecoder
+    return EncoderDecoder(
+        Seq2SeqEncoder(SRC_VOCAB, EMBED, HIDDENS, num_layers),
+        decoder(TGT_VOCAB, EMBED, HIDDENS, num_layers),
+    ).eval()
+
+
+def batch(batch_size=4, num_src_steps=7, num_steps=5, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(4, SRC_VOCAB, (batch_size, num_src_steps), generator=g)
+    valid_lens = torch.randint(1, num_src_steps + 1, (batch_size,), generator=g)
+    src = src.masked_fill(torch.arange(num_src_steps) >= valid_lens.unsqueeze(1), 0)
+    dec_X = torch.randint(1, TGT_VOCAB, (batch_size, num_steps), generator=g)
+    return src, valid_lens, dec_X
+
+
+def test_encoder_shapes_and_zero_outputs_at_padding():
+    encoder = Seq2SeqEncoder(SRC_VOCAB, EMBED, HIDDENS, num_layers=2)
+    src, valid_lens, _ = batch()
+    outputs, state = encoder(src, valid_lens)
+    assert outputs.shape == (4, 7, HIDDENS) and state.shape == (2, 4, HIDDENS)
+    padded = torch.arange(7) >= valid_lens.unsqueeze(1)
+    assert (outputs[padded] == 0).all()
+    last = outputs[torch.arange(4), valid_lens - 1]  # the top layer's state at the last valid token
+    torch.testing.assert_close(state[-1], last)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_decoder_shapes(attention):
+    net = make_net(attention)
+    src, valid_lens, dec_X = batch()
+    logits = net(src, dec_X, valid_lens)
+    assert logits.shape == (4, 5, TGT_VOCAB)
+    if attention:
+        weights = net.decoder.attention_weights
+        assert weights.shape == (4, 5, 7)
+        torch.testing.assert_close(weights.sum(-1), torch.ones(4, 5))
+
+
+def test_padded_source_positions_get_weight_exactly_zero():
+    net = make_net(True)
+    src, valid_lens, dec_X = batch(batch_size=6, num_src_steps=9, seed=3)
+    net(src, dec_X, valid_lens)
+    padded = (torch.arange(9) >= valid_lens.unsqueeze(1)).unsqueeze(1).expand(-1, 5, -1)
+    assert (net.decoder.attention_weights[padded] == 0).all()
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_changing_padded_source_tokens_changes_nothing(attention):
+    net = make_net(attention)
+    src, valid_lens, dec_X = batch(seed=4)
+    other = src.clone()
+    padded = torch.arange(7) >= valid_lens.unsqueeze(1)
+    other[padded] = 5  # any real token where padding was
+    assert not torch.equal(other, src) or not padded.any()
+    torch.testing.assert_close(net(src, dec_X, valid_lens), net(other, dec_X, valid_lens), rtol=0, atol=0)
+
+
+def test_step_by_step_equals_all_at_once_and_the_public_attention_layer():
+    net = make_net(True, num_layers=1)
+    src, valid_lens, dec_X = batch(seed=5)
+    enc_all = net.encoder(src, valid_lens)
+    logits = net.decoder(dec_X, net.decoder.init_state(enc_all, valid_lens))[0]
+    all_weights = net.decoder.attention_weights
+    state = net.decoder.init_state(enc_all, valid_lens)
+    layer = net.decoder.attention
+    for t in range(dec_X.shape[1]):
+        query = state[1][-1].unsqueeze(1)  # (batch_size, 1, num_hiddens): s_{t-1}
+        layer(query, enc_all[0], enc_all[0], valid_lens)  # the public AdditiveAttention forward
+        step_logits, state = net.decoder(dec_X[:, t : t + 1], state)
+        torch.testing.assert_close(step_logits[:, 0], logits[:, t])
+        torch.testing.assert_close(all_weights[:, t : t + 1], layer.attention_weights)
+    assert isinstance(layer, AdditiveAttention)
+
+
+def test_gradients_reach_every_parameter():
+    net = make_net(True).train()
+    src, valid_lens, dec_X = batch()
+    MaskedSoftmaxCELoss()(net(src, dec_X, valid_lens), dec_X).backward()
+    for name, p in net.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_masked_loss_ignores_padding():
+    torch.manual_seed(0)
+    pred = torch.randn(2, 4, 6)
+    label = torch.tensor([[3, 4, 2, 0], [5, 2, 0, 0]])
+    loss = MaskedSoftmaxCELoss()(pred, label)
+    manual = torch.cat([
+        torch.nn.functional.cross_entropy(pred[0, :3], label[0, :3], reduction="none"),
+        torch.nn.functional.cross_entropy(pred[1, :2], label[1, :2], reduction="none"),
+    ]).mean()  # fmt: skip
+    torch.testing.assert_close(loss, manual)
+    changed = pred.clone()
+    changed[0, 3], changed[1, 2:] = 100.0, -100.0  # logits at padding do not matter
+    torch.testing.assert_close(MaskedSoftmaxCELoss()(changed, label), loss)
+    by_lens = MaskedSoftmaxCELoss()(pred, label, torch.tensor([3, 2]))
+    torch.testing.assert_close(by_lens, loss)
+    per_token = MaskedSoftmaxCELoss(reduction="none")(pred, label)
+    assert per_token.shape == (2, 4) and (per_token[label == 0] == 0).all()
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_beam_search_with_one_beam_is_greedy(attention):
+    net = make_net(attention, num_layers=1, seed=2)
+    src, valid_lens, _ = batch(batch_size=5, seed=6)
+    greedy, _ = greedy_decode(net, src, valid_lens, num_steps=8)
+    for i in range(5):
+        tokens, _ = beam_search(net, src[i], int(valid_lens[i]), num_steps=8, beam_size=1)
+        row = greedy[i].tolist()
+        expected = row[: row.index(2) + 1] if 2 in row else row
+        assert tokens == expected
+
+
+def test_beam_search_scores_at_least_as_well_as_greedy_without_normalisation():
+    net = make_net(True, num_layers=1, seed=3)
+    src, valid_lens, _ = batch(batch_size=4, seed=7)
+
+    def log_prob(i, tokens):
+        dec_X = torch.tensor([[1] + tokens[:-1]])
+        logits = net(src[i : i + 1], dec_X, valid_lens[i : i + 1])
+        return torch.log_softmax(logits.double(), -1)[0, torch.arange(len(tokens)), tokens].sum().item()
+
+    for i in range(4):
+        greedy, _ = beam_search(net, src[i], int(valid_lens[i]), 10, beam_size=1, alpha=0.0)
+        beam, score = beam_search(net, src[i], int(valid_lens[i]), 10, beam_size=4, alpha=0.0)
+        if greedy[-1] == 2 and beam[-1] == 2:
+            assert log_prob(i, beam) >= log_prob(i, greedy) - 1e-9
+            assert score == pytest.approx(log_prob(i, beam), abs=1e-6)
+
+
+def test_greedy_decode_returns_attention_and_eos_after_the_end():
+    net = make_net(True, num_layers=1)
+    src, valid_lens, _ = batch()
+    tokens, weights = greedy_decode(net, src, valid_lens, 6, save_attention_weights=True)
+    assert tokens.shape == (4, 6) and weights.shape == (4, 6, 7)
+    for row in tokens.tolist():
+        if 2 in row:
+            assert set(row[row.index(2):]) == {2}
+
+
+def test_bleu_hand_computed():
+    assert bleu("a b c d", "a b c d") == 1.0
+    assert bleu([], ["a"]) == 0.0
+    # pred "a b", label "a b c": p1 = 1, p2 = 1, brevity exp(1 - 3/2)
+    assert bleu("a b", "a b c", k=2) == pytest.approx(math.exp(-0.5))
+    # pred "a a b", label "a b b": p1 = 2/3 (second "a" unmatched), p2 = 1/2 ("a a" unmatched)
+    assert bleu("a a b", "a b b", k=2) == pytest.approx((2 / 3) ** 0.5 * (1 / 2) ** 0.25)
+    # longer than the label: no brevity penalty; k = 4 but only 3-grams exist in "x y z"
+    assert bleu("x y z", "x y", k=4) == pytest.approx((2 / 3) ** 0.5 * (1 / 2) ** 0.25 * 0.0)
+    # D2L's example values: pred "il est bon", label "il est bon ." -> exp(1 - 4/3) * 1
+    assert bleu("il est bon", "il est bon .", k=2) == pytest.approx(math.exp(1 - 4 / 3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from("abcd"), min_size=1, max_size=8), st.lists(st.sampled_from("abcd"), min_size=1, max_size=8))
+def test_bleu_lies_in_unit_interval_and_is_one_on_equality(pred, label):
+    score = bleu(pred, label)
+    assert 0.0 <= score <= 1.0
+    assert bleu(label, label) == 1.0
+
+
+def test_exact_match():
+    assert exact_match([["a", "b"], ["c"]], [["a", "b"], ["d"]]) == 0.5
+    assert exact_match(["a b"], [["a", "b"]]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: Seq2SeqEncoder(0, 4, 4, 1), ValueError, "vocab_size must be a positive int"),
+        (lambda: Seq2SeqAttentionDecoder(5, 4, 4.0, 1), TypeError, "num_hiddens must be a positive int"),
+        (lambda: Seq2SeqDecoder(5, 4, 4, 1, dropout=1.5), ValueError, "dropout must be a probability"),
+        (lambda: Seq2SeqEncoder(5, 4, 4, 1)(torch.zeros(2, 3)), TypeError, "X must hold integer"),
+        (lambda: Seq2SeqEncoder(5, 4, 4, 1)(torch.zeros(3, dtype=torch.long)), ValueError, "X must have shape"),
+        (lambda: Seq2SeqEncoder(5, 4, 4, 1)(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 4])),
+         ValueError, "valid_lens must lie between 1 and"),
+        (lambda: Seq2SeqEncoder(5, 4, 4, 1)(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3.0, 1.0])),
+         TypeError, "valid_lens must hold integers"),
+        (lambda: EncoderDecoder("encoder", Seq2SeqDecoder(5, 4, 4, 1)), TypeError, "encoder must be"),
+        (lambda: MaskedSoftmaxCELoss(reduction="sum"), ValueError, "reduction must be"),
+        (lambda: MaskedSoftmaxCELoss()(torch.zeros(2, 3, 4), torch.zeros(2, 4, dtype=torch.long)),
+         ValueError, "pred must have shape"),
+        (lambda: bleu(3, "a"), TypeError, "pred_seq must be a string"),
+        (lambda: bleu("a", "a", k=0), ValueError, "k must be a positive int"),
+        (lambda: exact_match([], []), ValueError, "non-empty and equally long"),
+        (lambda: greedy_decode(make_net(False), torch.zeros(2, 3), torch.tensor([1, 2]), 4), TypeError, "src must be"),
+        (lambda: greedy_decode(make_net(False), torch.zeros(2, 3, dtype=torch.long), torch.tensor([1, 2]), 0),
+         ValueError, "num_steps must be a positive int"),
+        (lambda: beam_search(make_net(True), torch.ones(3, dtype=torch.long), 3, 4, beam_size=0),
+         ValueError, "beam_size must be a positive int"),
+        (lambda: greedy_decode("net", torch.zeros(2, 3, dtype=torch.long), torch.tensor([1, 2]), 4), TypeError, "net must be"),
+    ],
+)
+def test_bad_inputs(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
