@@ -131,8 +131,8 @@ def _flash_forward(q, k, v, valid_lens, causal, block_size, scale):
         row_sum = q.new_zeros(q_tile.shape[:-1])  # (..., block_q)
         acc = q.new_zeros(*q_tile.shape[:-1], v.shape[-1])  # (..., block_q, value_size)
         for k_start, k_end in _key_blocks(q_start, q_end, num_keys, block_size, causal, offset):
-            # The tile's work is done in place (the trailing-underscore methods): on a CPU a fresh
-            # block_q x block_k tensor per tile costs page faults that are as slow as the maths.
+            # The tile's elementwise work is done in place (the methods ending in "_"), so the
+            # loop does not allocate and fill a fresh block_q x block_k tensor for every step.
             scores = q_tile @ k[..., k_start:k_end, :].transpose(-2, -1)  # (..., block_q, block_k)
             mask = _tile_mask(valid_lens, causal, q_start, q_end, k_start, k_end, offset, q.dim())
             if mask is not None:
@@ -147,9 +147,8 @@ def _flash_forward(q, k, v, valid_lens, causal, block_size, scale):
             # (..., block_q, value_size)
             row_max = new_max
         seen = row_sum > 0  # (..., block_q); False where the query sees no key
-        output[..., q_start:q_end, :] = torch.where(
-            seen.unsqueeze(-1), acc / row_sum.clamp_min(torch.finfo(q.dtype).tiny).unsqueeze(-1), 0.0
-        )
+        safe_sum = row_sum.clamp_min(torch.finfo(q.dtype).tiny).unsqueeze(-1)  # (..., block_q, 1)
+        output[..., q_start:q_end, :] = torch.where(seen.unsqueeze(-1), acc / safe_sum, 0.0)
         # log sum_j exp(s_j); +inf for a query that sees no key, so exp(s - lse) = 0 in backward
         logsumexp[..., q_start:q_end] = torch.where(seen, row_max + torch.log(row_sum), math.inf)
     return output, logsumexp
@@ -354,4 +353,5 @@ def linear_attention(
 def _safe_divide(numerator: torch.Tensor, denominator: torch.Tensor) -> torch.Tensor:
     """``numerator / denominator[..., None]``, and 0 where the denominator is 0 (no key seen)."""
     seen = (denominator > 0).unsqueeze(-1)  # (..., num_queries, 1)
-    return torch.where(seen, numerator / denominator.clamp_min(torch.finfo(denominator.dtype).tiny).unsqueeze(-1), 0.0)
+    safe = denominator.clamp_min(torch.finfo(denominator.dtype).tiny).unsqueeze(-1)  # (..., nq, 1)
+    return torch.where(seen, numerator / safe, 0.0)  # (..., num_queries, value_size)
