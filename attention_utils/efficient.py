@@ -89,13 +89,14 @@ def _tile_mask(
     k_end: int,
     offset: int,
     ndim: int,
+    device: torch.device,
 ) -> torch.Tensor | None:
     """The key mask of one tile (True = take part), built for that tile only, or None.
 
     ``offset = num_keys - num_queries`` aligns the causal mask at the last key, as in the core.
     """
     mask = None
-    key_pos = torch.arange(k_start, k_end)  # (block_k,)
+    key_pos = torch.arange(k_start, k_end, device=device)  # (block_k,)
     if valid_lens is not None:
         if valid_lens.dim() == 1:
             lens = valid_lens.reshape(-1, *([1] * (ndim - 1)))  # (batch_size, 1, ..., 1)
@@ -105,7 +106,7 @@ def _tile_mask(
             # (batch_size, 1, ..., block_q, 1)
         mask = key_pos < lens  # (batch_size, 1, ..., block_q or 1, block_k)
     if causal and k_end - 1 > q_start + offset:  # some key of the tile lies in some query's future
-        query_pos = torch.arange(q_start, q_end).unsqueeze(-1)  # (block_q, 1)
+        query_pos = torch.arange(q_start, q_end, device=device).unsqueeze(-1)  # (block_q, 1)
         past = key_pos <= query_pos + offset  # (block_q, block_k)
         mask = past if mask is None else mask & past
     return mask
@@ -134,7 +135,9 @@ def _flash_forward(q, k, v, valid_lens, causal, block_size, scale):
             # The tile's elementwise work is done in place (the methods ending in "_"), so the
             # loop does not allocate and fill a fresh block_q x block_k tensor for every step.
             scores = q_tile @ k[..., k_start:k_end, :].transpose(-2, -1)  # (..., block_q, block_k)
-            mask = _tile_mask(valid_lens, causal, q_start, q_end, k_start, k_end, offset, q.dim())
+            mask = _tile_mask(
+                valid_lens, causal, q_start, q_end, k_start, k_end, offset, q.dim(), q.device
+            )
             if mask is not None:
                 scores.masked_fill_(~mask, lowest)
             new_max = torch.maximum(row_max, scores.amax(dim=-1))  # (..., block_q)
@@ -174,7 +177,9 @@ def _flash_backward(q, k, v, out, logsumexp, grad_out, valid_lens, causal, block
             k_tile, v_tile = k[..., k_start:k_end, :], v[..., k_start:k_end, :]  # (..., block_k, *)
             scores = (q_tile * scale) @ k_tile.transpose(-2, -1)  # (..., block_q, block_k)
             probs = torch.exp(scores - lse)  # (..., block_q, block_k)
-            mask = _tile_mask(valid_lens, causal, q_start, q_end, k_start, k_end, offset, q.dim())
+            mask = _tile_mask(
+                valid_lens, causal, q_start, q_end, k_start, k_end, offset, q.dim(), q.device
+            )
             if mask is not None:
                 probs = probs.masked_fill(~mask, 0.0)
             grad_v[..., k_start:k_end, :] += probs.transpose(-2, -1) @ do_tile  # (..., block_k, dv)
@@ -257,7 +262,7 @@ def flash_attention(
     scale = 1.0 / math.sqrt(queries.shape[-1]) if scale is None else _require_positive("scale", scale)
     if valid_lens is not None:
         _check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
-        valid_lens = valid_lens.to("cpu" if queries.device.type == "cpu" else queries.device)
+        valid_lens = valid_lens.to(queries.device)
     if queries.shape[-2] == 0:
         return queries.new_zeros(*queries.shape[:-1], values.shape[-1])  # (..., 0, value_size)
     return _FlashAttention.apply(queries, keys, values, valid_lens, causal, block_size, scale)
