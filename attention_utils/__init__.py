@@ -19,6 +19,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``kv_cache``: the per-layer key-value cache of incremental decoding (chapter 07)
 - ``transformer_decoder``: the Transformer decoder, the encoder-decoder ``Transformer``, its
   ``torch.nn.Transformer`` twin and the warm-up schedule (chapter 07)
+- ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
+  attention (chapter 10)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -59,6 +61,12 @@ from .decoding import (
     bleu,
     exact_match,
     greedy_decode,
+)
+from .efficient import (
+    elu_feature_map,
+    flash_attention,
+    linear_attention,
+    online_softmax,
 )
 from .kernel_regression import (
     KERNELS,
@@ -175,6 +183,11 @@ __all__ = [
     "bleu",
     "exact_match",
     "greedy_decode",
+    # efficient
+    "elu_feature_map",
+    "flash_attention",
+    "linear_attention",
+    "online_softmax",
     # kernel_regression
     "KERNELS",
     "boxcar_kernel",

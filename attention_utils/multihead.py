@@ -114,7 +114,14 @@ class MultiHeadAttention(nn.Module):
     ``W_o`` is ``W^O``. Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.2.2; D2L sec. 11.5.
 
     Parameters: ``num_hiddens * (query_size + key_size + value_size + num_hiddens)`` weights, plus
-    ``4 * num_hiddens`` biases when ``bias`` is True.
+    ``4 * num_hiddens`` biases when ``bias`` is True (with ``num_kv_heads = g < h``, ``W_k`` and
+    ``W_v`` have ``g / h`` of those rows).
+
+    Grouped-query attention (Ainslie et al., EMNLP 2023, arXiv:2305.13245): with
+    ``num_kv_heads = g`` dividing ``h``, only ``g`` key and value heads are projected, and query
+    head ``j`` attends with key-value head ``j // (h / g)``. ``g = 1`` is multi-query attention
+    (Shazeer, 2019, arXiv:1911.02150); ``g = h`` (the default) is ordinary multi-head attention.
+    A :class:`~attention_utils.kv_cache.KVCache` then stores ``g`` heads, ``g / h`` of the bytes.
 
     Args:
         key_size: length of each key vector.
@@ -128,6 +135,8 @@ class MultiHeadAttention(nn.Module):
         need_weights: True (default) takes the readable path and keeps the weights; False takes
             PyTorch's fused ``scaled_dot_product_attention`` and keeps none. An attribute that can
             be set later; it is the inner ``attention`` layer's.
+        num_kv_heads: number of key-value heads ``g``, dividing ``num_heads``; None means
+            ``num_heads``.
 
     Attributes:
         attention: the :class:`~attention_utils.scoring.DotProductAttention` every head shares.
@@ -138,7 +147,7 @@ class MultiHeadAttention(nn.Module):
     Raises:
         TypeError: if a size is not an int, ``dropout`` not a number, or a flag not a bool.
         ValueError: if a size is not positive, ``num_hiddens`` is not divisible by ``num_heads``,
-            or ``dropout`` is not in [0, 1).
+            ``num_heads`` not by ``num_kv_heads``, or ``dropout`` is not in [0, 1).
     """
 
     def __init__(
@@ -151,6 +160,7 @@ class MultiHeadAttention(nn.Module):
         dropout: float,
         bias: bool = False,
         need_weights: bool = True,
+        num_kv_heads: int | None = None,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -166,12 +176,21 @@ class MultiHeadAttention(nn.Module):
                 f"num_hiddens = {num_hiddens} must be divisible by num_heads = {num_heads}: "
                 "each head gets num_hiddens / num_heads features"
             )
+        num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
+        _require_positive_int("num_kv_heads", num_kv_heads)
+        if num_heads % num_kv_heads:
+            raise ValueError(
+                f"num_heads = {num_heads} must be divisible by num_kv_heads = {num_kv_heads}: "
+                "each key-value head serves num_heads / num_kv_heads query heads"
+            )
         _require_bool("bias", bias)
         self.num_heads = num_heads
+        self.num_kv_heads = num_kv_heads
+        kv_hiddens = num_kv_heads * (num_hiddens // num_heads)  # the key-value heads' total width
         self.attention = DotProductAttention(_require_probability("dropout", dropout), need_weights)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)
-        self.W_k = nn.Linear(key_size, num_hiddens, bias=bias)
-        self.W_v = nn.Linear(value_size, num_hiddens, bias=bias)
+        self.W_k = nn.Linear(key_size, kv_hiddens, bias=bias)
+        self.W_v = nn.Linear(value_size, kv_hiddens, bias=bias)
         self.W_o = nn.Linear(num_hiddens, num_hiddens, bias=bias)
 
     @property
@@ -218,10 +237,15 @@ class MultiHeadAttention(nn.Module):
         if cache is not None and cache.static and cache.is_filled:
             k, v = cache.keys, cache.values  # (batch_size, num_heads, num_keys, head_dim)
         else:
-            k = _split_heads(self.W_k(keys), h)  # (batch_size, num_heads, num_new, head_dim)
-            v = _split_heads(self.W_v(values), h)  # (batch_size, num_heads, num_new, head_dim)
+            g = self.num_kv_heads
+            k = _split_heads(self.W_k(keys), g)  # (batch_size, num_kv_heads, num_new, head_dim)
+            v = _split_heads(self.W_v(values), g)  # (batch_size, num_kv_heads, num_new, head_dim)
             if cache is not None:
-                k, v = cache.append(k, v)  # (batch_size, num_heads, num_keys, head_dim)
+                k, v = cache.append(k, v)  # (batch_size, num_kv_heads, num_keys, head_dim)
+        if self.num_kv_heads != h:  # grouped-query attention: query head j uses kv head j // (h/g)
+            group = h // self.num_kv_heads
+            k = k.repeat_interleave(group, dim=1)  # (batch_size, num_heads, num_keys, head_dim)
+            v = v.repeat_interleave(group, dim=1)  # (batch_size, num_heads, num_keys, head_dim)
         output = self.attention._attend(q, k, v, valid_lens, causal)
         # (batch_size, num_heads, num_queries, head_dim)
         return self.W_o(_merge_heads(output))  # (batch_size, num_queries, num_hiddens)
@@ -292,11 +316,16 @@ def as_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
 
     Raises:
         TypeError: if ``mha`` is not a :class:`MultiHeadAttention`.
-        ValueError: if ``query_size != num_hiddens``.
+        ValueError: if ``query_size != num_hiddens`` or ``num_kv_heads != num_heads``.
     """
     if not isinstance(mha, MultiHeadAttention):
         raise TypeError(f"mha must be a MultiHeadAttention, got {type(mha).__name__}")
     num_hiddens = mha.W_o.out_features
+    if mha.num_kv_heads != mha.num_heads:
+        raise ValueError(
+            "nn.MultiheadAttention has one key-value head per query head, got num_kv_heads = "
+            f"{mha.num_kv_heads} < num_heads = {mha.num_heads}"
+        )
     if mha.W_q.in_features != num_hiddens:
         raise ValueError(
             f"nn.MultiheadAttention needs query_size == num_hiddens, got query_size = "

@@ -12,6 +12,7 @@ MODULES = [
     "checks",
     "data",
     "decoding",
+    "efficient",
     "kernel_regression",
     "kv_cache",
     "multihead",
