@@ -13,6 +13,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
   encoder (chapter 04; Part II adds the decoder)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
+- ``vision_self_attention``: Non-local, GC, DNL, criss-cross and polarized self-attention (chapter 08)
+- ``vit``: Outlook attention and the Vision Transformer (chapter 08)
 - ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
 - ``training``: the training loop the chapters share
 
@@ -32,6 +34,8 @@ from . import (
     training,
     transformer,
     vision,
+    vision_self_attention,
+    vit,
 )
 from .checks import *  # noqa: F403
 from .data import *  # noqa: F403
@@ -43,6 +47,8 @@ from .scoring import *  # noqa: F403
 from .training import *  # noqa: F403
 from .transformer import *  # noqa: F403
 from .vision import *  # noqa: F403
+from .vision_self_attention import *  # noqa: F403
+from .vit import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -56,15 +62,18 @@ __all__ = [
     "AGENT_ADJECTIVES",
     "ChannelShapesData",
     "CoreferenceData",
+    "NUM_MARK_COLOURS",
     "PLACES",
     "PLACE_ADJECTIVES",
     "RegressionData",
+    "TwoMarksData",
     "VERBS",
     "channel_shapes_data",
     "coreference_data",
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
+    "two_marks_data",
     # kernel_regression
     "KERNELS",
     "NWKernelRegression",
@@ -115,4 +124,15 @@ __all__ = [
     "SimAM",
     "SpatialAttention",
     "eca_kernel_size",
+    # vision_self_attention
+    "NON_LOCAL_MODES",
+    "CrissCrossAttention",
+    "DisentangledNonLocalBlock",
+    "GlobalContextBlock",
+    "NonLocalBlock",
+    "PolarizedSelfAttention",
+    # vit
+    "OutlookAttention",
+    "VisionTransformer",
+    "vit_num_parameters",
 ]

@@ -19,6 +19,8 @@ MODULES = [
     "training",
     "transformer",
     "vision",
+    "vision_self_attention",
+    "vit",
 ]
 
 
