@@ -217,20 +217,34 @@ def test_vit_shapes_and_attention_weights():
 # The overhead table of chapter 08: ResNet-50 (v1, stride on the first 1x1) at 224 x 224, each
 # module where its paper puts it; exact parameter counts and multiply-adds (FlopCounterMode / 2).
 RESNET50_OVERHEAD = {
-    None: (25_557_032, 3_857_954_304),
+    None: (25_557_032, 3_857_973_248),
+    "nonlocal": (27_658_792, 4_308_353_024),
+    "dnl": (27_659_816, 4_308_654_080),
+    "gc": (28_078_760, 3_866_685_440),
+    "criss_cross": (30_802_473, 4_374_936_576),
+    "psa": (28_092_744, 4_169_644_896),
+    "outlook": (25_613_390, 4_082_880_896),
 }
 
 
 def _cost(attention):
-    net = au.resnet50(attention, stride_in_3x3=False).eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        net(torch.randn(1, 3, 224, 224))
+    net = au.resnet50(attention, stride_in_3x3=False).to("meta").eval()  # shapes only
+    with FlopCounterMode(display=False) as counter:
+        net(torch.empty(1, 3, 224, 224, device="meta"))
     return sum(p.numel() for p in net.parameters()), counter.get_total_flops() // 2
 
 
 @pytest.mark.parametrize("attention", list(RESNET50_OVERHEAD))
 def test_resnet50_overhead_table(attention):
     assert _cost(attention) == RESNET50_OVERHEAD[attention]
+
+
+def test_rcca_cost_matches_the_ccnet_paper():
+    """16.5 GFLOPs (2 x MACs) at 97 x 97, C = 512, R = 2 (Huang et al. 2019)."""
+    x = torch.empty(1, 512, 97, 97, device="meta")
+    with FlopCounterMode(display=False) as counter:
+        au.CrissCrossAttention(512, recurrence=2).to("meta")(x)
+    assert round(counter.get_total_flops() / 1e9, 1) == 16.5
 
 
 def test_registry_places_follow_the_papers():
@@ -273,7 +287,7 @@ def test_bad_arguments(build, error):
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_bad_inputs(name):
     module = MODULES[name](16)
-    with pytest.raises(ValueError, match="channels"):
+    with pytest.raises(ValueError, match=r"\(batch_size, 16, height, width\)"):
         module(torch.randn(1, 8, 4, 4))
     with pytest.raises(ValueError, match="shape"):
         module(torch.randn(16, 4, 4))
