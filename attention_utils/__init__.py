@@ -19,6 +19,9 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``kv_cache``: the per-layer key-value cache of incremental decoding (chapter 07)
 - ``transformer_decoder``: the Transformer decoder, the encoder-decoder ``Transformer``, its
   ``torch.nn.Transformer`` twin and the warm-up schedule (chapter 07)
+- ``vision_self_attention``: Non-local, GC, DNL, criss-cross and polarized self-attention
+  for CNN feature maps (chapter 08)
+- ``vit``: outlook attention and the Vision Transformer (chapter 08)
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share
@@ -36,6 +39,7 @@ from .data import (
     AGENTS,
     LINKS,
     NOUNS,
+    NUM_MARK_COLOURS,
     PLACE_ADJECTIVES,
     PLACES,
     VERBS,
@@ -46,6 +50,7 @@ from .data import (
     TranslationBatch,
     TranslationData,
     TranslationSplit,
+    TwoMarksData,
     Vocab,
     channel_shapes_data,
     coreference_data,
@@ -55,6 +60,7 @@ from .data import (
     retrieval_data,
     translate,
     translation_data,
+    two_marks_data,
 )
 from .decoding import (
     beam_search,
@@ -145,6 +151,19 @@ from .vision import (
     SpatialAttention,
     eca_kernel_size,
 )
+from .vision_self_attention import (
+    NON_LOCAL_MODES,
+    CrissCrossAttention,
+    DisentangledNonLocalBlock,
+    GlobalContextBlock,
+    NonLocalBlock,
+    PolarizedSelfAttention,
+)
+from .vit import (
+    OutlookAttention,
+    VisionTransformer,
+    vit_num_parameters,
+)
 
 __version__ = "0.1.0"
 
@@ -159,6 +178,7 @@ __all__ = [
     "AGENT_ADJECTIVES",
     "LINKS",
     "NOUNS",
+    "NUM_MARK_COLOURS",
     "PLACES",
     "PLACE_ADJECTIVES",
     "VERBS",
@@ -170,6 +190,7 @@ __all__ = [
     "retrieval_data",
     "translate",
     "translation_data",
+    "two_marks_data",
     "ChannelShapesData",
     "CoreferenceData",
     "RegressionData",
@@ -177,6 +198,7 @@ __all__ = [
     "TranslationBatch",
     "TranslationData",
     "TranslationSplit",
+    "TwoMarksData",
     "Vocab",
     # decoding
     "beam_search",
@@ -254,4 +276,15 @@ __all__ = [
     "SEBlock",
     "SimAM",
     "SpatialAttention",
+    # vision_self_attention
+    "NON_LOCAL_MODES",
+    "CrissCrossAttention",
+    "DisentangledNonLocalBlock",
+    "GlobalContextBlock",
+    "NonLocalBlock",
+    "PolarizedSelfAttention",
+    # vit
+    "vit_num_parameters",
+    "OutlookAttention",
+    "VisionTransformer",
 ]

@@ -18,6 +18,12 @@ module goes (one of :data:`ATTENTION_PLACES`):
 - ``"shortcut"``: on the identity (shortcut) path, before the addition;
 - ``"after_add"``: on the block's output, after the addition and the ReLU.
 
+A module that the paper puts only in some blocks (Non-local in one block of res4, GC in
+res3-res5) is registered with ``blocks=``, a predicate ``blocks(stage, index, num_blocks)``
+where ``stage`` is 2..5 as in the papers' res2..res5 (c2..c5), ``index`` the block's position in
+its stage and ``num_blocks`` the stage's length; :class:`ResNet` puts the module only where it
+returns True (None, the default, means every block).
+
 A Part II chapter adds a module with one call, and every builder here can then use it by name::
 
     register_attention("gc", GlobalContextBlock, place="before_add")
@@ -69,10 +75,17 @@ class AttentionEntry:
         factory: ``factory(channels, **kwargs) -> nn.Module``, e.g. the class itself; the module
             must map ``(batch_size, channels, H, W)`` to the same shape.
         place: one of :data:`ATTENTION_PLACES`.
+        blocks: None (every block) or ``blocks(stage, index, num_blocks) -> bool`` with
+            ``stage`` in 2..5 (res2..res5), as described in the module docstring.
     """
 
     factory: Callable[..., nn.Module]
     place: str
+    blocks: Callable[[int, int, int], bool] | None = None
+
+    def applies(self, stage: int, index: int, num_blocks: int) -> bool:
+        """Whether the module goes into block ``index`` of stage ``stage`` (2..5)."""
+        return self.blocks is None or bool(self.blocks(stage, index, num_blocks))
 
     def __call__(self, channels: int, **kwargs: object) -> nn.Module:
         """Build the module for ``channels`` channels (keyword arguments go to the factory)."""
@@ -89,6 +102,7 @@ def register_attention(
     *,
     place: str = "before_add",
     replace: bool = False,
+    blocks: Callable[[int, int, int], bool] | None = None,
 ) -> Callable:
     """Add an attention module to :data:`ATTENTION_MODULES` under ``name``.
 
@@ -101,12 +115,15 @@ def register_attention(
         factory: ``factory(channels, **kwargs) -> nn.Module``; omit it to get a decorator.
         place: where the module goes in a :class:`Bottleneck`, one of :data:`ATTENTION_PLACES`.
         replace: allow replacing a module registered under the same name.
+        blocks: None (every block of a :class:`ResNet`) or a predicate
+            ``blocks(stage, index, num_blocks)``, ``stage`` in 2..5 (res2..res5).
 
     Returns:
         The factory (so the decorator form leaves the class as it was).
 
     Raises:
-        TypeError: if ``name`` is not a string, ``factory`` not callable or ``replace`` not a bool.
+        TypeError: if ``name`` is not a string, ``factory`` or ``blocks`` not callable or
+            ``replace`` not a bool.
         ValueError: if ``name`` is empty, ``place`` is not one of :data:`ATTENTION_PLACES`, or
             ``name`` is taken and ``replace`` is False.
     """
@@ -117,6 +134,8 @@ def register_attention(
     if place not in ATTENTION_PLACES:
         raise ValueError(f"place must be one of {ATTENTION_PLACES}, got {place!r}")
     _require_bool("replace", replace)
+    if blocks is not None and not callable(blocks):
+        raise TypeError(f"blocks must be None or callable, got {type(blocks).__name__}")
     key = name.lower()
     if key in ATTENTION_MODULES and not replace:
         raise ValueError(
@@ -126,7 +145,7 @@ def register_attention(
     def add(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if not callable(factory):
             raise TypeError(f"factory must be callable, got {type(factory).__name__}")
-        ATTENTION_MODULES[key] = AttentionEntry(factory, place)
+        ATTENTION_MODULES[key] = AttentionEntry(factory, place, blocks)
         return factory
 
     return add if factory is None else add(factory)
@@ -289,7 +308,7 @@ class ResNet(nn.Module):
             )
         for i, blocks in enumerate(layers):
             _require_positive_int(f"layers[{i}]", blocks)
-        _entry(attention)
+        entry = _entry(attention)
         _require_positive_int("num_classes", num_classes)
         self.stem = nn.Sequential(
             nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
@@ -302,7 +321,8 @@ class ResNet(nn.Module):
             stage = []
             for j in range(blocks):
                 stride = 2 if (i > 0 and j == 0) else 1
-                stage.append(Bottleneck(in_channels, planes, stride, attention, stride_in_3x3))
+                here = attention if entry is None or entry.applies(i + 2, j, blocks) else None
+                stage.append(Bottleneck(in_channels, planes, stride, here, stride_in_3x3))
                 in_channels = planes * Bottleneck.expansion
             stages.append(nn.Sequential(*stage))
         self.stages = nn.Sequential(*stages)

@@ -24,6 +24,8 @@ MODULES = [
     "transformer",
     "transformer_decoder",
     "vision",
+    "vision_self_attention",
+    "vit",
 ]
 
 

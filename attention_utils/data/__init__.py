@@ -9,10 +9,12 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``coreference``: sentences in which an adjective decides what "it" refers to, chapter 04
 - ``shapes``: images whose class lives in one channel among cluttered ones, chapter 05
 - ``translation``: English noun phrases into a toy French that reorders them, chapter 06 on
+- ``marks``: two coloured marks far apart on a small image, same colour or not, chapter 08
 """
 
-from . import coreference, regression, retrieval, shapes, translation
+from . import coreference, marks, regression, retrieval, shapes, translation
 from .coreference import *  # noqa: F403
+from .marks import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
 from .shapes import *  # noqa: F403
@@ -20,6 +22,6 @@ from .translation import *  # noqa: F403
 
 __all__ = sorted(
     name
-    for module in (coreference, regression, retrieval, shapes, translation)
+    for module in (coreference, marks, regression, retrieval, shapes, translation)
     for name in module.__all__
 )
