@@ -14,6 +14,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   encoder (chapter 04; Part II adds the decoder)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where each attention module goes (chapter 05)
+- ``cnn_attention``: SK, GCT, GSoP and FcaNet, the channel family of chapter 09
+- ``cnn_spatial``: STN, reverse attention, A²-Net, Residual Attention and BiSeNet's modules (chapter 09)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -23,6 +25,8 @@ says so.
 
 from . import (
     checks,
+    cnn_attention,
+    cnn_spatial,
     data,
     kernel_regression,
     multihead,
@@ -34,6 +38,8 @@ from . import (
     vision,
 )
 from .checks import *  # noqa: F403
+from .cnn_attention import *  # noqa: F403
+from .cnn_spatial import *  # noqa: F403
 from .data import *  # noqa: F403
 from .kernel_regression import *  # noqa: F403
 from .multihead import *  # noqa: F403
@@ -51,17 +57,35 @@ __version__ = "0.1.0"
 __all__ = [
     # checks
     "check_shape",
+    # cnn_attention
+    "FcaLayer",
+    "GCT",
+    "GSoP",
+    "SKConv",
+    "dct_filters",
+    "fca_frequencies",
+    "sk_resnet50",
+    # cnn_spatial
+    "AttentionRefinementModule",
+    "DoubleAttention",
+    "FeatureFusionModule",
+    "ResidualAttentionModule",
+    "ReverseAttention",
+    "SpatialTransformer",
+    "affine_transform",
     # data
     "AGENTS",
     "AGENT_ADJECTIVES",
     "ChannelShapesData",
     "CoreferenceData",
+    "DistortedDigitsData",
     "PLACES",
     "PLACE_ADJECTIVES",
     "RegressionData",
     "VERBS",
     "channel_shapes_data",
     "coreference_data",
+    "distorted_digits_data",
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
