@@ -198,34 +198,38 @@ def covariance(x: torch.Tensor) -> torch.Tensor:
 class GSoP(nn.Module):
     """Global second-order pooling block: channel weights from the channel covariance matrix.
 
-    ``z = ReLU(BN(conv1x1(x)))`` reduces C to ``c' = hidden`` channels; ``S = cov(z)`` is
+    ``z = ReLU(BN(conv1x1(ReLU(x))))`` reduces C to ``c' = hidden`` channels; ``S = cov(z)`` is
     ``c' x c'``; after a batch norm over its rows, a row-wise convolution (row ``i`` of ``S``
-    mapped to 4 numbers by its own weights, a grouped convolution) and ReLU give ``4 c'``
-    numbers, and a 1x1 convolution with a sigmoid gives one weight per channel:
-    ``y = x * sigmoid(W ReLU(rowconv(BN(S))))``. Second-order statistics (how channels vary
-    *together*) replace SE's first-order mean.
+    mapped to 4 numbers by its own weights, a grouped convolution) gives ``4 c'`` numbers, and a
+    1x1 convolution with a sigmoid one weight per channel:
+    ``y = x * sigmoid(W rowconv(BN(S)))``. Second-order statistics (how channels vary
+    *together*) replace SE's first-order mean. As in the authors' code there is no activation
+    between the two convolutions, and the first stage's reduction may be strided (``stride=2``
+    for C = 256 in GSoP-Net1) to make the covariance cheaper.
 
     Args:
         channels: C.
         hidden: c', the reduced dimension (128 in the paper).
+        stride: stride of the 1x1 reduction (1 or 2).
 
     Shape:
-        input ``(batch_size, channels, H, W)`` with ``H W >= 2``; output the same;
-        ``attention_weights`` ``(batch_size, channels, 1, 1)``.
+        input ``(batch_size, channels, H, W)`` with at least 2 positions after the stride;
+        output the same; ``attention_weights`` ``(batch_size, channels, 1, 1)``.
 
     Raises:
-        ValueError: if ``hidden < 1``; bad input as :class:`attention_utils.SEBlock`.
+        ValueError: if ``hidden`` or ``stride < 1``; bad input as :class:`attention_utils.SEBlock`.
 
     Source: Gao et al., "Global Second-order Pooling Convolutional Networks", CVPR 2019,
-    arXiv:1811.12006, Sec. 3 and Fig. 2 (GSoP-Net1), as in the authors' code.
+    arXiv:1811.12006, Sec. 3 and Fig. 1(b) (GSoP-Net1), and the authors' code.
     """
 
-    def __init__(self, channels: int, hidden: int = 128) -> None:
+    def __init__(self, channels: int, hidden: int = 128, stride: int = 1) -> None:
         super().__init__()
         self.channels = _require_positive_int("channels", channels)
         self.hidden = _require_positive_int("hidden", hidden)
-        self.reduce = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.BatchNorm2d(hidden),
-                                    nn.ReLU(inplace=True))
+        self.stride = _require_positive_int("stride", stride)
+        self.reduce = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, hidden, 1, stride=stride),
+                                    nn.BatchNorm2d(hidden), nn.ReLU())
         self.row_bn = nn.BatchNorm2d(hidden)
         self.row_conv = nn.Conv2d(hidden, 4 * hidden, (hidden, 1), groups=hidden)
         self.expand = nn.Conv2d(4 * hidden, channels, 1)
@@ -235,13 +239,13 @@ class GSoP(nn.Module):
         x = _require_feature_map(x, self.channels)
         cov = covariance(self.reduce(x))  # (B, c', c')
         rows = self.row_bn(cov[:, :, :, None])  # (B, c', c', 1): channel i holds row i
-        out = torch.relu(self.row_conv(rows))  # (B, 4 c', 1, 1)
+        out = self.row_conv(rows)  # (B, 4 c', 1, 1)
         weights = torch.sigmoid(self.expand(out))  # (B, C, 1, 1)
         self.attention_weights = weights.detach()
         return x * weights
 
     def extra_repr(self) -> str:
-        return f"channels={self.channels}, hidden={self.hidden}"
+        return f"channels={self.channels}, hidden={self.hidden}, stride={self.stride}"
 
 
 # FcaNet's 'top' selection: the 32 frequencies (u, v) on a 7x7 grid that scored best one by one
@@ -355,5 +359,10 @@ def _fca_for_resnet(channels: int, **kwargs: object) -> FcaLayer:
 
 
 register_attention("gct", GCT, place="after_conv2")
-register_attention("gsop", GSoP, place="before_add")
+def _gsop_for_resnet(channels: int, **kwargs: object) -> GSoP:
+    """GSoP-Net1's block: the reduction is strided in the first stage (C = 256)."""
+    return GSoP(channels, stride=2 if channels == 256 else 1, **kwargs)
+
+
+register_attention("gsop", _gsop_for_resnet, place="before_add")
 register_attention("fca", _fca_for_resnet, place="before_add")

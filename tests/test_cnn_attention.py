@@ -118,7 +118,7 @@ def test_gsop_ignores_the_channel_means():
     torch.manual_seed(0)
     gsop = GSoP(8, hidden=4).eval()
     with torch.no_grad():
-        gsop.reduce[0].weight.copy_(torch.eye(4, 8)[:, :, None, None])  # no mixing: ReLU sees x
+        gsop.reduce[1].weight.copy_(torch.eye(4, 8)[:, :, None, None])  # no mixing: ReLU sees x
     x = torch.rand(2, 8, 5, 5) + 1.0  # positive, so the ReLU after reduce is linear
     gsop(x)
     first = gsop.attention_weights
@@ -178,4 +178,5 @@ def test_fca_resnet50_has_the_papers_parameter_count():
     params = sum(p.numel() for p in resnet50("fca").parameters())
     assert round(params / 1e6, 2) == 28.07
     assert isinstance(resnet50("gct").stages[0][0].attention_after_conv2, GCT)
-    assert not isinstance(resnet50("gsop").stages[0][0].attention, nn.Identity)
+    gsop = resnet50("gsop").stages[0][0].attention
+    assert isinstance(gsop, GSoP) and gsop.stride == 2
