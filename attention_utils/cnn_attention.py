@@ -130,7 +130,7 @@ class SKConv(nn.Module):
 
 
 def sk_resnet50(num_classes: int = 1000, stride_in_3x3: bool = False, groups: int = 32) -> ResNet:
-    """ResNet-50 with every bottleneck's 3x3 convolution (with BN, ReLU) replaced by :class:`SKConv`.
+    """ResNet-50 whose bottlenecks' 3x3 convolutions (with BN, ReLU) are :class:`SKConv`s.
 
     SKNet-50 itself is built on ResNeXt-50 (32x4d, twice the bottleneck width); this puts SK
     units with ``groups`` groups into the plain ResNet-50 of chapter 05, so that it sits in the
