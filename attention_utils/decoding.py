@@ -132,10 +132,10 @@ def beam_search(
     """
     if isinstance(src, torch.Tensor) and src.dim() == 1:
         src = src.unsqueeze(0)  # (1, num_src_steps)
+    if isinstance(src, torch.Tensor) and src.dim() == 2 and src.shape[0] != 1:
+        raise ValueError(f"src must hold one sentence, got a batch of {src.shape[0]}")
     valid = torch.tensor([src_valid_len]) if isinstance(src_valid_len, int) else src_valid_len
     _check_net_and_source(net, src, valid)
-    if src.shape[0] != 1:
-        raise ValueError(f"src must hold one sentence, got a batch of {src.shape[0]}")
     _require_positive_int("num_steps", num_steps)
     k = _require_positive_int("beam_size", beam_size)
     alpha = _require_real("alpha", alpha)

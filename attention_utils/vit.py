@@ -131,7 +131,24 @@ def vit_num_parameters(
     Patch embedding ``(c p^2 + 1) d``, class token ``d``, positions ``(N + 1) d``, per layer
     ``4 d^2`` (attention, no biases) ``+ 2 d m + m + d`` (MLP) ``+ 4 d`` (two layer norms), and
     the head ``(d + 1) num_classes``, with ``N = (image_size / patch_size)^2``.
+
+    Raises:
+        TypeError: if an argument is not an int.
+        ValueError: if an argument is not positive or ``patch_size`` does not divide
+            ``image_size``.
     """
+    for name, value in (
+        ("image_size", image_size),
+        ("patch_size", patch_size),
+        ("in_channels", in_channels),
+        ("num_classes", num_classes),
+        ("num_hiddens", num_hiddens),
+        ("num_layers", num_layers),
+        ("mlp_hiddens", mlp_hiddens),
+    ):
+        _require_positive_int(name, value)
+    if image_size % patch_size:
+        raise ValueError(f"patch_size ({patch_size}) must divide image_size ({image_size})")
     d, m = num_hiddens, mlp_hiddens
     n = (image_size // patch_size) ** 2
     per_layer = 4 * d * d + 2 * d * m + m + d + 4 * d
