@@ -230,9 +230,13 @@ def exact_match(preds: Sequence[Sequence[str]], labels: Sequence[Sequence[str]])
         A float in [0, 1].
 
     Raises:
-        TypeError: if an item is not a string or list of strings. ValueError: for lists of
-            different or zero length.
+        TypeError: if ``preds`` or ``labels`` is not a list (a sequence other than a string),
+            or an item is not a string or list of strings. ValueError: for lists of different
+            or zero length.
     """
+    for name, value in (("preds", preds), ("labels", labels)):
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise TypeError(f"{name} must be a list of token lists, got {type(value).__name__}")
     if len(preds) != len(labels) or not len(preds):
         raise ValueError(
             "preds and labels must be non-empty and equally long, "

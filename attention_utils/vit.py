@@ -81,7 +81,7 @@ class OutlookAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         B, C, H, W = x.shape
         k, s, h = self.kernel_size, self.stride, self.num_heads
         v = self.v(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # (B, C, H, W)
@@ -209,6 +209,8 @@ class VisionTransformer(nn.Module):
             ("patch_size", patch_size),
             ("in_channels", in_channels),
             ("num_classes", num_classes),
+            ("num_hiddens", num_hiddens),
+            ("num_heads", num_heads),
             ("num_layers", num_layers),
             ("mlp_hiddens", mlp_hiddens),
         ):
@@ -236,7 +238,7 @@ class VisionTransformer(nn.Module):
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         """The encoded tokens, class token first: ``(batch_size, N + 1, num_hiddens)``."""
-        x = _require_feature_map(x, self.in_channels)
+        x = _require_feature_map(x, self.in_channels, self)
         if x.shape[-2:] != (self.image_size, self.image_size):
             raise ValueError(
                 f"x must be (batch_size, {self.in_channels}, {self.image_size}, "

@@ -964,6 +964,7 @@ CASES = [
     ("bleu", lambda: au.bleu(["a", 1], "a b"), TypeError, "pred_seq must be a string or a list"),
     ("exact_match", lambda: au.exact_match([], []), ValueError, "preds and labels must be"),
     ("exact_match", lambda: au.exact_match([3], ["a"]), TypeError, "preds must be a string"),
+    ("exact_match", lambda: au.exact_match(3, [["a"]]), TypeError, "preds must be a list"),
     # --- kv cache
     ("KVCache", lambda: au.KVCache(static=1), TypeError, "static must be True or False"),
     (
@@ -1167,6 +1168,55 @@ CASES = [
         lambda: au.PolarizedSelfAttention(8)([[1.0]]),
         TypeError,
         "x must be a torch.Tensor",
+    ),
+    # --- dtype checks at the forward boundary of chapter 08's modules
+    (
+        "NonLocalBlock",
+        lambda: au.NonLocalBlock(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "GlobalContextBlock",
+        lambda: au.GlobalContextBlock(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "DisentangledNonLocalBlock",
+        lambda: au.DisentangledNonLocalBlock(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "CrissCrossAttention",
+        lambda: au.CrissCrossAttention(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "PolarizedSelfAttention",
+        lambda: au.PolarizedSelfAttention(8)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "OutlookAttention",
+        lambda: au.OutlookAttention(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 8, 10, 8, 2, 1, 16)(torch.randn(1, 8, 16, 16).double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 3, 10, 8.0, 2, 1, 16),
+        TypeError,
+        "num_hiddens must be a positive int",
     ),
     # --- vit
     (
