@@ -22,6 +22,9 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``vision_self_attention``: Non-local, GC, DNL, criss-cross and polarized self-attention
   for CNN feature maps (chapter 08)
 - ``vit``: outlook attention and the Vision Transformer (chapter 08)
+- ``cnn_attention``: SK, GCT, GSoP and FcaNet, more channel attention for CNNs (chapter 09)
+- ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net, residual attention and
+  BiSeNet's attention modules (chapter 09)
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share
@@ -32,6 +35,24 @@ says so.
 """
 from .checks import (
     check_shape,
+)
+from .cnn_attention import (
+    GCT,
+    FcaLayer,
+    GSoP,
+    SKConv,
+    dct_filters,
+    fca_frequencies,
+    sk_resnet50,
+)
+from .cnn_spatial import (
+    AttentionRefinementModule,
+    DoubleAttention,
+    FeatureFusionModule,
+    ResidualAttentionModule,
+    ReverseAttention,
+    SpatialTransformer,
+    affine_transform,
 )
 from .data import (
     ADJECTIVES,
@@ -45,6 +66,7 @@ from .data import (
     VERBS,
     ChannelShapesData,
     CoreferenceData,
+    DistortedDigitsData,
     RegressionData,
     RetrievalData,
     TranslationBatch,
@@ -54,6 +76,7 @@ from .data import (
     Vocab,
     channel_shapes_data,
     coreference_data,
+    distorted_digits_data,
     kernel_regression_data,
     make_sentence,
     regression_truth,
@@ -172,6 +195,22 @@ __version__ = "0.1.0"
 __all__ = [
     # checks
     "check_shape",
+    # cnn_attention
+    "GCT",
+    "dct_filters",
+    "fca_frequencies",
+    "sk_resnet50",
+    "FcaLayer",
+    "GSoP",
+    "SKConv",
+    # cnn_spatial
+    "affine_transform",
+    "AttentionRefinementModule",
+    "DoubleAttention",
+    "FeatureFusionModule",
+    "ResidualAttentionModule",
+    "ReverseAttention",
+    "SpatialTransformer",
     # data
     "ADJECTIVES",
     "AGENTS",
@@ -184,6 +223,7 @@ __all__ = [
     "VERBS",
     "channel_shapes_data",
     "coreference_data",
+    "distorted_digits_data",
     "kernel_regression_data",
     "make_sentence",
     "regression_truth",
@@ -193,6 +233,7 @@ __all__ = [
     "two_marks_data",
     "ChannelShapesData",
     "CoreferenceData",
+    "DistortedDigitsData",
     "RegressionData",
     "RetrievalData",
     "TranslationBatch",

@@ -10,6 +10,8 @@ import attention_utils
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = [
     "checks",
+    "cnn_attention",
+    "cnn_spatial",
     "data",
     "decoding",
     "efficient",

@@ -1,4 +1,4 @@
-"""Every dataset the book uses: synthetic, made on the spot, deterministic given a seed.
+"""Every dataset the book uses: synthetic or bundled, made on the spot, deterministic given a seed.
 
 One file per dataset family, named for what it holds; this package re-exports their public names,
 so ``from attention_utils.data import kernel_regression_data`` and ``from attention_utils import
@@ -10,10 +10,12 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``shapes``: images whose class lives in one channel among cluttered ones, chapter 05
 - ``translation``: English noun phrases into a toy French that reorders them, chapter 06 on
 - ``marks``: two coloured marks far apart on a small image, same colour or not, chapter 08
+- ``digits``: scikit-learn's bundled digits, randomly rotated, scaled and shifted, chapter 09
 """
 
-from . import coreference, marks, regression, retrieval, shapes, translation
+from . import coreference, digits, marks, regression, retrieval, shapes, translation
 from .coreference import *  # noqa: F403
+from .digits import *  # noqa: F403
 from .marks import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
@@ -22,6 +24,6 @@ from .translation import *  # noqa: F403
 
 __all__ = sorted(
     name
-    for module in (coreference, marks, regression, retrieval, shapes, translation)
+    for module in (coreference, digits, marks, regression, retrieval, shapes, translation)
     for name in module.__all__
 )
