@@ -29,6 +29,7 @@ def _qkv(batch_size=2, num_queries=3, num_keys=4, d=4, value_size=2, dtype=F32):
 Q, K, V = _qkv()
 IMAGE = torch.randn(2, 8, 5, 5)
 X8 = torch.randn(2, 3, 8)
+X32 = torch.randn(1, 32, 6, 6)
 LONG = torch.ones(2, 3, dtype=torch.long)
 DATA = au.coreference_data()
 
@@ -1267,6 +1268,185 @@ CASES = [
         ValueError,
         "patch_size .* must divide image_size",
     ),
+    # --- cnn attention (chapter 09)
+    ("SKConv", lambda: au.SKConv(32, num_branches=1), ValueError, "num_branches must be >= 2"),
+    ("SKConv", lambda: au.SKConv(32, groups=5), ValueError, r"groups \(5\) must divide channels"),
+    ("SKConv", lambda: au.SKConv(32, stride=1.0), TypeError, "stride must be a positive int"),
+    (
+        "SKConv",
+        lambda: au.SKConv(32, reduction=2, groups=4)(X32.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    ("sk_resnet50", lambda: au.sk_resnet50(groups=2.0), TypeError, "groups must be a positive int"),
+    ("sk_resnet50", lambda: au.sk_resnet50(num_classes=0), ValueError, "num_classes must be"),
+    ("GCT", lambda: au.GCT(8, eps=0.0), ValueError, "eps must be a positive finite number"),
+    ("GCT", lambda: au.GCT(8, eps="1e-5"), TypeError, "eps must be a positive number"),
+    ("GCT", lambda: au.GCT(8)(torch.randn(2, 6, 5, 5)), ValueError, "x must have shape"),
+    ("GSoP", lambda: au.GSoP(8, hidden=0), ValueError, "hidden must be a positive int"),
+    ("GSoP", lambda: au.GSoP(8.0), TypeError, "channels must be a positive int"),
+    ("GSoP", lambda: au.GSoP(8, 4)(IMAGE.double()), TypeError, "x has dtype torch.float64"),
+    ("fca_frequencies", lambda: au.fca_frequencies(3), ValueError, "num_freq must be one of"),
+    ("fca_frequencies", lambda: au.fca_frequencies("16"), TypeError, "num_freq must be an int"),
+    (
+        "fca_frequencies",
+        lambda: au.fca_frequencies(16, 6),
+        ValueError,
+        "dct_size must be an int >= 7",
+    ),
+    ("fca_frequencies", lambda: au.fca_frequencies(16, 7.0), TypeError, "dct_size must be an int"),
+    (
+        "dct_filters",
+        lambda: au.dct_filters(7.0, [(0, 0)]),
+        TypeError,
+        "size must be a positive int",
+    ),
+    ("dct_filters", lambda: au.dct_filters(7, []), ValueError, "frequencies must be a non-empty"),
+    (
+        "FcaLayer",
+        lambda: au.FcaLayer(8, 2, frequencies=[(0, 7)]),
+        ValueError,
+        r"frequencies must be \(u, v\) pairs in 0..6",
+    ),
+    (
+        "FcaLayer",
+        lambda: au.FcaLayer(6, 2, num_freq=4),
+        ValueError,
+        r"channels \(6\) must be a multiple of the number of frequencies \(4\)",
+    ),
+    ("FcaLayer", lambda: au.FcaLayer(8, 2, dct_size=7.0), TypeError, "dct_size must be an int"),
+    (
+        "FcaLayer",
+        lambda: au.FcaLayer(32, 2)(torch.randn(1, 32, 7, 7).double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    # --- cnn spatial attention (chapter 09)
+    (
+        "affine_transform",
+        lambda: au.affine_transform(IMAGE, torch.randn(2, 3, 3)),
+        ValueError,
+        r"theta must have shape \(2, 2, 3\)",
+    ),
+    (
+        "affine_transform",
+        lambda: au.affine_transform(IMAGE, [[1.0, 0.0, 0.0]]),
+        TypeError,
+        "theta must be a torch.Tensor",
+    ),
+    ("SpatialTransformer", lambda: au.SpatialTransformer(0), ValueError, "channels must be"),
+    (
+        "SpatialTransformer",
+        lambda: au.SpatialTransformer(8, hidden=8.0),
+        TypeError,
+        "hidden must be a positive int",
+    ),
+    (
+        "SpatialTransformer",
+        lambda: au.SpatialTransformer(8)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    ("ReverseAttention", lambda: au.ReverseAttention(8, num_convs=0), ValueError, "num_convs must"),
+    (
+        "ReverseAttention",
+        lambda: au.ReverseAttention(8, 4)(IMAGE, torch.randn(1, 1, 5, 5)),
+        ValueError,
+        "side must have batch size 2",
+    ),
+    (
+        "DoubleAttention",
+        lambda: au.DoubleAttention(4, reduction=8),
+        ValueError,
+        r"channels \(4\) must be >= reduction \(8\)",
+    ),
+    (
+        "DoubleAttention",
+        lambda: au.DoubleAttention(8, reduction=2.0),
+        TypeError,
+        "reduction must be a positive int",
+    ),
+    (
+        "DoubleAttention",
+        lambda: au.DoubleAttention(8)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "ResidualAttentionModule",
+        lambda: au.ResidualAttentionModule(8, p=-1),
+        ValueError,
+        "p must be an int >= 0",
+    ),
+    ("ResidualAttentionModule", lambda: au.ResidualAttentionModule(8, p=1.0), TypeError, "p must"),
+    ("ResidualAttentionModule", lambda: au.ResidualAttentionModule(8, t=0), ValueError, "t must"),
+    (
+        "AttentionRefinementModule",
+        lambda: au.AttentionRefinementModule(8.0),
+        TypeError,
+        "channels must be a positive int",
+    ),
+    (
+        "AttentionRefinementModule",
+        lambda: au.AttentionRefinementModule(8)(torch.randn(2, 6, 5, 5)),
+        ValueError,
+        "x must have shape",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(8, 8, 0),
+        ValueError,
+        "out_channels must be a positive int",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(8, 8, 4)(IMAGE, torch.randn(2, 8, 4, 4)),
+        ValueError,
+        "x_spatial and x_context must have the same batch size",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(8, 8, 4, reduction=1.0),
+        TypeError,
+        "reduction must be a positive int",
+    ),
+    # --- data: distorted digits (chapter 09)
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(size=4),
+        ValueError,
+        "size must be >= 8",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(n_test=10.0),
+        TypeError,
+        "n_test must be a positive int",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(max_angle="60"),
+        TypeError,
+        "max_angle must be a real number",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(scale_range=(1.2, 0.5)),
+        ValueError,
+        "scale_range must be",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(scale_range=("a", "b")),
+        TypeError,
+        "scale_range must be a real number",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(seed=1.5),
+        TypeError,
+        "seed must be an int",
+    ),
 ]
 
 
@@ -1290,6 +1470,7 @@ NOT_CALLED = {
     "AttentionEntry",
     "ChannelShapesData",
     "CoreferenceData",
+    "DistortedDigitsData",
     "DecoderLayerCache",
     "KERNELS",
     "PLACES",
