@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import _require_positive_int
+from .checks import _require_int, _require_positive, _require_positive_int
 from .resnet import Bottleneck, ResNet, register_attention, resnet50
 from .vision import _require_feature_map, _require_reduction
 
@@ -113,7 +113,7 @@ class SKConv(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         u = torch.stack([branch(x) for branch in self.branches], dim=1)  # (B, M, C, H', W')
         s = u.sum(dim=1).mean(dim=(2, 3))  # (B, C)
         logits = self.select(self.fuse(s))  # (B, M * C)
@@ -142,6 +142,7 @@ def sk_resnet50(num_classes: int = 1000, stride_in_3x3: bool = False, groups: in
 
     Source: Li et al., CVPR 2019, arXiv:1903.06586, Table 1.
     """
+    _require_positive_int("groups", groups)
     net = resnet50(None, num_classes, stride_in_3x3)
     for block in net.modules():
         if isinstance(block, Bottleneck):
@@ -169,7 +170,8 @@ class GCT(nn.Module):
         ``1 + tanh(...)``, in (0, 2)) ``(batch_size, channels, 1, 1)``.
 
     Raises:
-        ValueError: if ``eps <= 0``; bad input as :class:`attention_utils.SEBlock`.
+        TypeError: if ``eps`` is not a real number. ValueError: if ``eps <= 0``; bad input
+            as :class:`attention_utils.SEBlock`.
 
     Source: Yang et al., "Gated Channel Transformation for Visual Recognition", CVPR 2020,
     arXiv:1909.11519, eqs. (1)-(4).
@@ -178,8 +180,7 @@ class GCT(nn.Module):
     def __init__(self, channels: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.channels = _require_positive_int("channels", channels)
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps!r}")
+        _require_positive("eps", eps)
         self.eps = eps
         self.alpha = nn.Parameter(torch.ones(1, channels, 1, 1))
         self.gamma = nn.Parameter(torch.zeros(1, channels, 1, 1))
@@ -252,7 +253,7 @@ class GSoP(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         cov = covariance(self.reduce(x))  # (B, c', c')
         rows = self.row_bn(cov[:, :, :, None])  # (B, c', c', 1): channel i holds row i
         out = self.row_conv(rows)  # (B, 4 c', 1, 1)
@@ -340,12 +341,12 @@ def fca_frequencies(num_freq: int = 16, dct_size: int = 7) -> list[tuple[int, in
     """FcaNet's ``top-k`` frequency selection, scaled from the 7x7 grid to ``dct_size``.
 
     Raises:
+        TypeError: if ``num_freq`` or ``dct_size`` is not an int.
         ValueError: if ``num_freq`` is not in 1, 2, 4, 8, 16, 32 or ``dct_size < 7``.
     """
-    if num_freq not in (1, 2, 4, 8, 16, 32):
+    if _require_int("num_freq", num_freq) not in (1, 2, 4, 8, 16, 32):
         raise ValueError(f"num_freq must be one of 1, 2, 4, 8, 16, 32, got {num_freq!r}")
-    if isinstance(dct_size, bool) or not isinstance(dct_size, int) or dct_size < 7:
-        raise ValueError(f"dct_size must be an int >= 7, got {dct_size!r}")
+    _require_int("dct_size", dct_size, minimum=7)
     step = dct_size // 7
     return [(u * step, v * step) for u, v in zip(_TOP_U[:num_freq], _TOP_V[:num_freq])]
 
@@ -356,7 +357,14 @@ def dct_filters(size: int, frequencies: list[tuple[int, int]]) -> torch.Tensor:
     ``B_{u,v}(i, j) = c(u) c(v) cos(pi u (i + 1/2) / H) cos(pi v (j + 1/2) / W)`` with
     ``c(0) = 1 / sqrt(H)`` and ``c(u) = sqrt(2 / H)`` otherwise; ``B_{0,0}`` is constant,
     ``1 / sqrt(H W)``, so ``sum x B_{0,0} = sqrt(H W) * mean(x)``.
+
+    Raises:
+        TypeError: if ``size`` is not an int. ValueError: if ``size < 1`` or ``frequencies``
+            is empty.
     """
+    _require_positive_int("size", size)
+    if not frequencies:
+        raise ValueError("frequencies must be a non-empty list of (u, v) pairs")
     pos = torch.arange(size, dtype=torch.float64) + 0.5
 
     def basis(freq: int) -> torch.Tensor:
@@ -436,7 +444,7 @@ class FcaLayer(nn.Module):
         return (x * self.dct_weight).sum(dim=(2, 3))  # (B, C)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         weights = self.excitation(self.squeeze(x))[:, :, None, None]  # (B, C, 1, 1)
         self.attention_weights = weights.detach()
         return x * weights

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import _require_positive_int, _require_tensor
+from .checks import _require_int, _require_positive_int, _require_tensor
 from .resnet import register_attention
 from .vision import _require_feature_map
 
@@ -115,7 +115,7 @@ class SpatialTransformer(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         theta = self.localization(x).view(-1, 2, 3)  # (B, 2, 3)
         self.attention_weights = theta.detach()
         return affine_transform(x, theta)  # (B, C, H, W)
@@ -156,8 +156,8 @@ class ReverseAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, features: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
-        features = _require_feature_map(features, self.channels)
-        side = _require_feature_map(side, 1)
+        features = _require_feature_map(features, self.channels, self)
+        side = _require_feature_map(side, 1, self)
         if side.shape[0] != features.shape[0]:
             raise ValueError(f"side must have batch size {features.shape[0]}, got {side.shape[0]}")
         up = F.interpolate(side, size=features.shape[-2:], mode="bilinear", align_corners=False)
@@ -209,7 +209,7 @@ class DoubleAttention(nn.Module):
         self.attention_weights: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         b, _, h, w = x.shape
         a = self.conv_a(x).flatten(2)  # (B, m, HW)
         gather = torch.softmax(self.conv_b(x).flatten(2), dim=2)  # (B, n, HW)
@@ -287,8 +287,7 @@ class ResidualAttentionModule(nn.Module):
     def __init__(self, channels: int, p: int = 1, t: int = 2, depth: int = 1) -> None:
         super().__init__()
         self.channels = _require_positive_int("channels", channels)
-        if isinstance(p, bool) or not isinstance(p, int) or p < 0:
-            raise ValueError(f"p must be an int >= 0, got {p!r}")
+        _require_int("p", p, minimum=0)
         _require_positive_int("t", t)
         _require_positive_int("depth", depth)
         self.pre = nn.Sequential(*(_PreActUnit(channels) for _ in range(p)))
@@ -307,7 +306,7 @@ class ResidualAttentionModule(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.pre(_require_feature_map(x, self.channels))
+        x = self.pre(_require_feature_map(x, self.channels, self))
         m = self.mask(x)  # (B, C, H, W), in (0, 1)
         self.attention_weights = m.detach()
         return self.post((1 + m) * self.trunk(x))  # (B, C, H, W)
@@ -345,7 +344,7 @@ class AttentionRefinementModule(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         weights = self.gate(x)  # (B, C, 1, 1)
         self.attention_weights = weights.detach()
         return x * weights
@@ -397,8 +396,8 @@ class FeatureFusionModule(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x_spatial: torch.Tensor, x_context: torch.Tensor) -> torch.Tensor:
-        x_spatial = _require_feature_map(x_spatial, self.spatial_channels)
-        x_context = _require_feature_map(x_context, self.context_channels)
+        x_spatial = _require_feature_map(x_spatial, self.spatial_channels, self)
+        x_context = _require_feature_map(x_context, self.context_channels, self)
         if x_spatial.shape[0] != x_context.shape[0] or x_spatial.shape[-2:] != x_context.shape[-2:]:
             raise ValueError(
                 "x_spatial and x_context must have the same batch size, height and "

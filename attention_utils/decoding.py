@@ -132,10 +132,10 @@ def beam_search(
     """
     if isinstance(src, torch.Tensor) and src.dim() == 1:
         src = src.unsqueeze(0)  # (1, num_src_steps)
+    if isinstance(src, torch.Tensor) and src.dim() == 2 and src.shape[0] != 1:
+        raise ValueError(f"src must hold one sentence, got a batch of {src.shape[0]}")
     valid = torch.tensor([src_valid_len]) if isinstance(src_valid_len, int) else src_valid_len
     _check_net_and_source(net, src, valid)
-    if src.shape[0] != 1:
-        raise ValueError(f"src must hold one sentence, got a batch of {src.shape[0]}")
     _require_positive_int("num_steps", num_steps)
     k = _require_positive_int("beam_size", beam_size)
     alpha = _require_real("alpha", alpha)
@@ -230,9 +230,13 @@ def exact_match(preds: Sequence[Sequence[str]], labels: Sequence[Sequence[str]])
         A float in [0, 1].
 
     Raises:
-        TypeError: if an item is not a string or list of strings. ValueError: for lists of
-            different or zero length.
+        TypeError: if ``preds`` or ``labels`` is not a list (a sequence other than a string),
+            or an item is not a string or list of strings. ValueError: for lists of different
+            or zero length.
     """
+    for name, value in (("preds", preds), ("labels", labels)):
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise TypeError(f"{name} must be a list of token lists, got {type(value).__name__}")
     if len(preds) != len(labels) or not len(preds):
         raise ValueError(
             "preds and labels must be non-empty and equally long, "

@@ -279,8 +279,18 @@ def flash_attention(
 def elu_feature_map(X: torch.Tensor) -> torch.Tensor:
     """``phi(x) = elu(x) + 1``, elementwise: positive everywhere, so ``phi(q) . phi(k) > 0``.
 
+    Args:
+        X: any floating-point tensor.
+
+    Returns:
+        A tensor of ``X``'s shape.
+
+    Raises:
+        TypeError: if ``X`` is not a floating-point tensor.
+
     Katharopoulos et al., ICML 2020, arXiv:2006.16236, eq. (7).
     """
+    _require_tensor("X", X)
     return F.elu(X) + 1.0  # X's shape
 
 

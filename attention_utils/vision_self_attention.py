@@ -120,7 +120,7 @@ class NonLocalBlock(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         if self.sub_sample and min(x.shape[-2:]) < 2:
             raise ValueError(f"sub_sample needs H, W >= 2, got x of shape {tuple(x.shape)}")
         batch_size, _, height, width = x.shape
@@ -209,7 +209,7 @@ class GlobalContextBlock(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         context, weights = _learned_query_pool(self.context_mask, x, _tokens(x), self.need_weights)
         # context: (batch_size, 1, channels)
         if weights is not None:
@@ -268,7 +268,7 @@ class DisentangledNonLocalBlock(nn.Module):
         self.unary_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         queries, keys = _tokens(self.theta(x)), _tokens(self.phi(x))  # (batch_size, H W, inner)
         queries = queries - queries.mean(1, keepdim=True)  # whitening: remove the shared part
         keys = keys - keys.mean(1, keepdim=True)
@@ -387,7 +387,7 @@ class CrissCrossAttention(nn.Module):
         return x + self.gamma * out.squeeze(3).permute(0, 3, 1, 2)  # (B, C, H, W)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         for _ in range(self.recurrence):
             x = self._one_pass(x)
         return x
@@ -432,7 +432,7 @@ class PolarizedSelfAttention(nn.Module):
         self.attention_weights: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         B, _, H, W = x.shape
         z, _ = _learned_query_pool(
             self.ch_query, x, _tokens(self.ch_value(x)), False

@@ -81,7 +81,7 @@ class OutlookAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = _require_feature_map(x, self.channels, self)
         B, C, H, W = x.shape
         k, s, h = self.kernel_size, self.stride, self.num_heads
         v = self.v(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # (B, C, H, W)
@@ -131,7 +131,24 @@ def vit_num_parameters(
     Patch embedding ``(c p^2 + 1) d``, class token ``d``, positions ``(N + 1) d``, per layer
     ``4 d^2`` (attention, no biases) ``+ 2 d m + m + d`` (MLP) ``+ 4 d`` (two layer norms), and
     the head ``(d + 1) num_classes``, with ``N = (image_size / patch_size)^2``.
+
+    Raises:
+        TypeError: if an argument is not an int.
+        ValueError: if an argument is not positive or ``patch_size`` does not divide
+            ``image_size``.
     """
+    for name, value in (
+        ("image_size", image_size),
+        ("patch_size", patch_size),
+        ("in_channels", in_channels),
+        ("num_classes", num_classes),
+        ("num_hiddens", num_hiddens),
+        ("num_layers", num_layers),
+        ("mlp_hiddens", mlp_hiddens),
+    ):
+        _require_positive_int(name, value)
+    if image_size % patch_size:
+        raise ValueError(f"patch_size ({patch_size}) must divide image_size ({image_size})")
     d, m = num_hiddens, mlp_hiddens
     n = (image_size // patch_size) ** 2
     per_layer = 4 * d * d + 2 * d * m + m + d + 4 * d
@@ -192,6 +209,8 @@ class VisionTransformer(nn.Module):
             ("patch_size", patch_size),
             ("in_channels", in_channels),
             ("num_classes", num_classes),
+            ("num_hiddens", num_hiddens),
+            ("num_heads", num_heads),
             ("num_layers", num_layers),
             ("mlp_hiddens", mlp_hiddens),
         ):
@@ -219,7 +238,7 @@ class VisionTransformer(nn.Module):
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         """The encoded tokens, class token first: ``(batch_size, N + 1, num_hiddens)``."""
-        x = _require_feature_map(x, self.in_channels)
+        x = _require_feature_map(x, self.in_channels, self)
         if x.shape[-2:] != (self.image_size, self.image_size):
             raise ValueError(
                 f"x must be (batch_size, {self.in_channels}, {self.image_size}, "

@@ -29,6 +29,7 @@ def _qkv(batch_size=2, num_queries=3, num_keys=4, d=4, value_size=2, dtype=F32):
 Q, K, V = _qkv()
 IMAGE = torch.randn(2, 8, 5, 5)
 X8 = torch.randn(2, 3, 8)
+X32 = torch.randn(1, 32, 6, 6)
 LONG = torch.ones(2, 3, dtype=torch.long)
 DATA = au.coreference_data()
 
@@ -50,6 +51,11 @@ def _train(**overrides):
     )
     args.update(overrides)
     return au.train(**args)
+
+
+def _seq2seq():
+    encoder = au.Seq2SeqEncoder(10, 4, 8, 1)
+    return au.EncoderDecoder(encoder, au.Seq2SeqAttentionDecoder(10, 4, 8, 1))
 
 
 CASES = [
@@ -774,6 +780,673 @@ CASES = [
         ValueError,
         "num_classes must be a positive int",
     ),
+    # --- multihead and transformer additions (grouped-query heads, pre-norm)
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(8, 8, 8, 8, 4, 0.0, num_kv_heads=3),
+        ValueError,
+        "num_heads = 4 must be divisible by num_kv_heads = 3",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(8, 8, 8, 8, 4, 0.0, num_kv_heads=2.0),
+        TypeError,
+        "num_kv_heads must be a positive int",
+    ),
+    (
+        "TransformerEncoder",
+        lambda: au.TransformerEncoder(5, 8, 16, 2, 1, 0.0, norm_first="pre"),
+        TypeError,
+        "norm_first must be True or False",
+    ),
+    # --- data: translation
+    ("Vocab", lambda: au.Vocab(["cat", 3]), TypeError, "tokens must be strings"),
+    ("Vocab", lambda: au.Vocab(["cat", "cat"]), ValueError, "tokens must be distinct"),
+    ("translate", lambda: au.translate("the red cat"), TypeError, "words must be a list of words"),
+    ("translate", lambda: au.translate(["red"]), ValueError, "words must end with a noun"),
+    (
+        "translation_data",
+        lambda: au.translation_data(num_train=10.0),
+        TypeError,
+        "num_train must be an int",
+    ),
+    (
+        "translation_data",
+        lambda: au.translation_data(num_test=0),
+        ValueError,
+        "num_test must be a positive int",
+    ),
+    (
+        "translation_data",
+        lambda: au.translation_data(max_len=3, min_len=4),
+        ValueError,
+        "max_len must be >= min_len",
+    ),
+    # --- data: two marks
+    (
+        "two_marks_data",
+        lambda: au.two_marks_data(4.0),
+        TypeError,
+        "num_examples must be a positive int",
+    ),
+    ("two_marks_data", lambda: au.two_marks_data(4, size=5), ValueError, "size must be at least 6"),
+    (
+        "two_marks_data",
+        lambda: au.two_marks_data(4, distances=(2,)),
+        ValueError,
+        r"distances must lie in \[3, size - 3\]",
+    ),
+    ("two_marks_data", lambda: au.two_marks_data(4, noise="0.1"), TypeError, "noise must be"),
+    ("two_marks_data", lambda: au.two_marks_data(4, noise=-1.0), ValueError, "noise must be"),
+    ("two_marks_data", lambda: au.two_marks_data(4, seed=1.5), TypeError, "seed must be an int"),
+    # --- seq2seq
+    (
+        "Seq2SeqEncoder",
+        lambda: au.Seq2SeqEncoder(10, 4.0, 8, 1),
+        TypeError,
+        "embed_size must be a positive int",
+    ),
+    (
+        "Seq2SeqEncoder",
+        lambda: au.Seq2SeqEncoder(10, 4, 8, 0),
+        ValueError,
+        "num_layers must be a positive int",
+    ),
+    (
+        "Seq2SeqEncoder",
+        lambda: au.Seq2SeqEncoder(10, 4, 8, 1)(torch.zeros(2, 3)),
+        TypeError,
+        "X must hold integer token indices",
+    ),
+    (
+        "Seq2SeqEncoder",
+        lambda: au.Seq2SeqEncoder(10, 4, 8, 1)(LONG, torch.tensor([1, 4])),
+        ValueError,
+        "valid_lens must lie between 1 and num_steps",
+    ),
+    (
+        "Seq2SeqDecoder",
+        lambda: au.Seq2SeqDecoder(10, 4, 8, 1, dropout=1.0),
+        ValueError,
+        "dropout must be a probability",
+    ),
+    (
+        "Seq2SeqDecoder",
+        lambda: au.Seq2SeqDecoder("10", 4, 8, 1),
+        TypeError,
+        "vocab_size must be a positive int",
+    ),
+    (
+        "Seq2SeqAttentionDecoder",
+        lambda: au.Seq2SeqAttentionDecoder(10, 4, -8, 1),
+        ValueError,
+        "num_hiddens must be a positive int",
+    ),
+    (
+        "Seq2SeqAttentionDecoder",
+        lambda: au.Seq2SeqAttentionDecoder(10, 4, 8, 1, dropout="0"),
+        TypeError,
+        "dropout must be a probability",
+    ),
+    (
+        "Seq2SeqAttentionDecoder",
+        lambda: au.Seq2SeqAttentionDecoder(10, 4, 8, 1)(torch.ones(2, 3, 1).long(), [None]),
+        ValueError,
+        r"X must have shape \(batch_size, num_steps\)",
+    ),
+    (
+        "EncoderDecoder",
+        lambda: au.EncoderDecoder("encoder", au.Seq2SeqDecoder(10, 4, 8, 1)),
+        TypeError,
+        "encoder must be a torch.nn.Module",
+    ),
+    (
+        "MaskedSoftmaxCELoss",
+        lambda: au.MaskedSoftmaxCELoss(pad=0.0),
+        TypeError,
+        "pad must be an int",
+    ),
+    (
+        "MaskedSoftmaxCELoss",
+        lambda: au.MaskedSoftmaxCELoss(reduction="sum"),
+        ValueError,
+        "reduction must be 'mean' or 'none'",
+    ),
+    (
+        "MaskedSoftmaxCELoss",
+        lambda: au.MaskedSoftmaxCELoss()(LONG, LONG),
+        TypeError,
+        "pred must be a floating-point tensor",
+    ),
+    (
+        "MaskedSoftmaxCELoss",
+        lambda: au.MaskedSoftmaxCELoss()(torch.randn(2, 4, 5), LONG),
+        ValueError,
+        r"pred must have shape \(batch_size, num_steps, vocab_size\)",
+    ),
+    # --- decoding
+    (
+        "greedy_decode",
+        lambda: au.greedy_decode(nn.Linear(2, 2), LONG, torch.tensor([3, 3]), 5),
+        TypeError,
+        "net must be an EncoderDecoder",
+    ),
+    (
+        "greedy_decode",
+        lambda: au.greedy_decode(_seq2seq(), LONG, torch.tensor([3, 3]), 0),
+        ValueError,
+        "num_steps must be a positive int",
+    ),
+    (
+        "greedy_decode",
+        lambda: au.greedy_decode(_seq2seq(), LONG, torch.tensor([3]), 5),
+        ValueError,
+        r"src_valid_lens must be a tensor of shape \(2,\)",
+    ),
+    (
+        "beam_search",
+        lambda: au.beam_search(_seq2seq(), LONG[0], 3, 5, beam_size=2.0),
+        TypeError,
+        "beam_size must be a positive int",
+    ),
+    (
+        "beam_search",
+        lambda: au.beam_search(_seq2seq(), LONG, 3, 5, beam_size=2),
+        ValueError,
+        "src must hold one sentence",
+    ),
+    (
+        "beam_search",
+        lambda: au.beam_search(_seq2seq(), LONG[0], 3, 5, 2, alpha=float("inf")),
+        ValueError,
+        "alpha must be a finite number",
+    ),
+    ("bleu", lambda: au.bleu("a b", "a b", k=0), ValueError, "k must be a positive int"),
+    ("bleu", lambda: au.bleu(["a", 1], "a b"), TypeError, "pred_seq must be a string or a list"),
+    ("exact_match", lambda: au.exact_match([], []), ValueError, "preds and labels must be"),
+    ("exact_match", lambda: au.exact_match([3], ["a"]), TypeError, "preds must be a string"),
+    ("exact_match", lambda: au.exact_match(3, [["a"]]), TypeError, "preds must be a list"),
+    # --- kv cache
+    ("KVCache", lambda: au.KVCache(static=1), TypeError, "static must be True or False"),
+    (
+        "KVCache",
+        lambda: au.KVCache().append([1.0], torch.zeros(1, 1, 1, 2)),
+        TypeError,
+        "keys must be a torch.Tensor",
+    ),
+    (
+        "KVCache",
+        lambda: au.KVCache().append(torch.zeros(1, 1, 2), torch.zeros(1, 1, 2)),
+        ValueError,
+        r"keys and values must have shape \(batch_size, num_heads",
+    ),
+    # --- transformer decoder
+    (
+        "TransformerDecoderBlock",
+        lambda: au.TransformerDecoderBlock(8, 16, 3, 0.0),
+        ValueError,
+        "must be divisible by num_heads",
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: au.TransformerDecoderBlock(8, 16, 2, 0.0)(X8, X8, cache="cache"),
+        TypeError,
+        "cache must be None or a DecoderLayerCache",
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: au.TransformerDecoderBlock(8, 16, 2, 0.0, norm_first=1),
+        TypeError,
+        "norm_first must be True or False",
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: au.TransformerDecoderBlock(8, 16, 2, 0.0)(X8, torch.zeros(2, 3, 4)),
+        ValueError,
+        r"enc_outputs must have shape \(batch_size, num_steps, num_hiddens=8\)",
+    ),
+    (
+        "TransformerDecoder",
+        lambda: au.TransformerDecoder(0, 8, 16, 2, 1, 0.0),
+        ValueError,
+        "vocab_size must be a positive int",
+    ),
+    (
+        "TransformerDecoder",
+        lambda: au.TransformerDecoder(5, 8, 16, 2, 1.0, 0.0),
+        TypeError,
+        "num_blks must be a positive int",
+    ),
+    (
+        "Transformer",
+        lambda: au.Transformer(5, 5, 8, 16, 2, 1, 0.0, norm_first="no"),
+        TypeError,
+        "norm_first must be True or False",
+    ),
+    (
+        "Transformer",
+        lambda: au.Transformer(5, 5, 8, 16, 2, 1, 1.0),
+        ValueError,
+        "dropout must be a probability",
+    ),
+    (
+        "Transformer",
+        lambda: au.Transformer(5, 5, 8, 16, 2, 1, 0.0)(
+            torch.zeros(2, 3), LONG, torch.tensor([3, 3])
+        ),
+        TypeError,
+        "src must be an integer tensor",
+    ),
+    (
+        "TorchTransformer",
+        lambda: au.TorchTransformer(au.TransformerEncoder(5, 8, 16, 2, 1, 0.0)),
+        TypeError,
+        "model must be a Transformer",
+    ),
+    ("warmup_lr", lambda: au.warmup_lr(0, 8, 4), ValueError, "step must be a positive int"),
+    ("warmup_lr", lambda: au.warmup_lr(1, 8.0, 4), TypeError, "num_hiddens must be a positive int"),
+    (
+        "warmup_scheduler",
+        lambda: au.warmup_scheduler("adam", 8, 4),
+        TypeError,
+        "optimizer must be a torch.optim.Optimizer",
+    ),
+    (
+        "warmup_scheduler",
+        lambda: au.warmup_scheduler(_net_and_optimizer()[1], 8, 0),
+        ValueError,
+        "warmup_steps must be a positive int",
+    ),
+    # --- efficient attention
+    (
+        "online_softmax",
+        lambda: au.online_softmax([1.0, 2.0]),
+        TypeError,
+        "X must be a torch.Tensor",
+    ),
+    (
+        "online_softmax",
+        lambda: au.online_softmax(torch.randn(2, 4), block_size=0),
+        ValueError,
+        "block_size must be a positive int",
+    ),
+    (
+        "flash_attention",
+        lambda: au.flash_attention(Q, K, V, block_size=2.0),
+        TypeError,
+        "block_size must be a positive int",
+    ),
+    ("flash_attention", lambda: au.flash_attention(Q, K, V, scale=-1.0), ValueError, "scale must"),
+    ("flash_attention", lambda: au.flash_attention(Q, K, V.double()), TypeError, "share a dtype"),
+    (
+        "linear_attention",
+        lambda: au.linear_attention(Q, K, V, causal=True),
+        ValueError,
+        "causal linear attention needs num_queries == num_keys",
+    ),
+    (
+        "linear_attention",
+        lambda: au.linear_attention(Q, K, V, chunk_size=0),
+        ValueError,
+        "chunk_size must be a positive int",
+    ),
+    (
+        "linear_attention",
+        lambda: au.linear_attention(Q, K, V, causal="no"),
+        TypeError,
+        "causal must be True or False",
+    ),
+    ("elu_feature_map", lambda: au.elu_feature_map([1.0]), TypeError, "X must be a torch.Tensor"),
+    (
+        "elu_feature_map",
+        lambda: au.elu_feature_map(LONG),
+        TypeError,
+        "X must be a floating-point tensor",
+    ),
+    # --- vision self-attention
+    (
+        "NonLocalBlock",
+        lambda: au.NonLocalBlock(8, mode="cosine"),
+        ValueError,
+        "mode must be one of",
+    ),
+    (
+        "NonLocalBlock",
+        lambda: au.NonLocalBlock(8, reduction=2.0),
+        TypeError,
+        "reduction must be an int",
+    ),
+    (
+        "NonLocalBlock",
+        lambda: au.NonLocalBlock(8, 2)(torch.randn(2, 6, 5, 5)),
+        ValueError,
+        "x must have shape",
+    ),
+    (
+        "GlobalContextBlock",
+        lambda: au.GlobalContextBlock(8, reduction=16),
+        ValueError,
+        "must be >= reduction",
+    ),
+    (
+        "GlobalContextBlock",
+        lambda: au.GlobalContextBlock(8, 2, need_weights=0),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "DisentangledNonLocalBlock",
+        lambda: au.DisentangledNonLocalBlock(8, 2, temperature=0.0),
+        ValueError,
+        "temperature must be a positive finite number",
+    ),
+    (
+        "DisentangledNonLocalBlock",
+        lambda: au.DisentangledNonLocalBlock(8.0),
+        TypeError,
+        "channels must be a positive int",
+    ),
+    (
+        "CrissCrossAttention",
+        lambda: au.CrissCrossAttention(8, 2, recurrence=0),
+        ValueError,
+        "recurrence must be a positive int",
+    ),
+    (
+        "CrissCrossAttention",
+        lambda: au.CrissCrossAttention(8, 2, dense="yes"),
+        TypeError,
+        "dense must be True or False",
+    ),
+    (
+        "PolarizedSelfAttention",
+        lambda: au.PolarizedSelfAttention(0),
+        ValueError,
+        "channels must be a positive int",
+    ),
+    (
+        "PolarizedSelfAttention",
+        lambda: au.PolarizedSelfAttention(8)([[1.0]]),
+        TypeError,
+        "x must be a torch.Tensor",
+    ),
+    # --- dtype checks at the forward boundary of chapter 08's modules
+    (
+        "NonLocalBlock",
+        lambda: au.NonLocalBlock(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "GlobalContextBlock",
+        lambda: au.GlobalContextBlock(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "DisentangledNonLocalBlock",
+        lambda: au.DisentangledNonLocalBlock(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "CrissCrossAttention",
+        lambda: au.CrissCrossAttention(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "PolarizedSelfAttention",
+        lambda: au.PolarizedSelfAttention(8)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "OutlookAttention",
+        lambda: au.OutlookAttention(8, 2)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 8, 10, 8, 2, 1, 16)(torch.randn(1, 8, 16, 16).double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 3, 10, 8.0, 2, 1, 16),
+        TypeError,
+        "num_hiddens must be a positive int",
+    ),
+    # --- vit
+    (
+        "OutlookAttention",
+        lambda: au.OutlookAttention(8, 3),
+        ValueError,
+        "num_heads .* must divide channels",
+    ),
+    (
+        "OutlookAttention",
+        lambda: au.OutlookAttention(8, 2, kernel_size=2),
+        ValueError,
+        "kernel_size must be odd",
+    ),
+    (
+        "OutlookAttention",
+        lambda: au.OutlookAttention(8, 2, stride=1.0),
+        TypeError,
+        "stride must be a positive int",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 5, 3, 10, 8, 2, 1, 16),
+        ValueError,
+        "patch_size .* must divide image_size",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 3, 10, 8, 2, 1, 16.0),
+        TypeError,
+        "mlp_hiddens must be a positive int",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 3, 10, 8, 2, 1, 16)(torch.randn(1, 3, 8, 8)),
+        ValueError,
+        r"x must be \(batch_size, 3, 16, 16\)",
+    ),
+    (
+        "vit_num_parameters",
+        lambda: au.vit_num_parameters(16, 4, 3, 10, 8.0, 1, 16),
+        TypeError,
+        "num_hiddens must be a positive int",
+    ),
+    (
+        "vit_num_parameters",
+        lambda: au.vit_num_parameters(16, 5, 3, 10, 8, 1, 16),
+        ValueError,
+        "patch_size .* must divide image_size",
+    ),
+    # --- cnn attention (chapter 09)
+    ("SKConv", lambda: au.SKConv(32, num_branches=1), ValueError, "num_branches must be >= 2"),
+    ("SKConv", lambda: au.SKConv(32, groups=5), ValueError, r"groups \(5\) must divide channels"),
+    ("SKConv", lambda: au.SKConv(32, stride=1.0), TypeError, "stride must be a positive int"),
+    (
+        "SKConv",
+        lambda: au.SKConv(32, reduction=2, groups=4)(X32.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    ("sk_resnet50", lambda: au.sk_resnet50(groups=2.0), TypeError, "groups must be a positive int"),
+    ("sk_resnet50", lambda: au.sk_resnet50(num_classes=0), ValueError, "num_classes must be"),
+    ("GCT", lambda: au.GCT(8, eps=0.0), ValueError, "eps must be a positive finite number"),
+    ("GCT", lambda: au.GCT(8, eps="1e-5"), TypeError, "eps must be a positive number"),
+    ("GCT", lambda: au.GCT(8)(torch.randn(2, 6, 5, 5)), ValueError, "x must have shape"),
+    ("GSoP", lambda: au.GSoP(8, hidden=0), ValueError, "hidden must be a positive int"),
+    ("GSoP", lambda: au.GSoP(8.0), TypeError, "channels must be a positive int"),
+    ("GSoP", lambda: au.GSoP(8, 4)(IMAGE.double()), TypeError, "x has dtype torch.float64"),
+    ("fca_frequencies", lambda: au.fca_frequencies(3), ValueError, "num_freq must be one of"),
+    ("fca_frequencies", lambda: au.fca_frequencies("16"), TypeError, "num_freq must be an int"),
+    (
+        "fca_frequencies",
+        lambda: au.fca_frequencies(16, 6),
+        ValueError,
+        "dct_size must be an int >= 7",
+    ),
+    ("fca_frequencies", lambda: au.fca_frequencies(16, 7.0), TypeError, "dct_size must be an int"),
+    (
+        "dct_filters",
+        lambda: au.dct_filters(7.0, [(0, 0)]),
+        TypeError,
+        "size must be a positive int",
+    ),
+    ("dct_filters", lambda: au.dct_filters(7, []), ValueError, "frequencies must be a non-empty"),
+    (
+        "FcaLayer",
+        lambda: au.FcaLayer(8, 2, frequencies=[(0, 7)]),
+        ValueError,
+        r"frequencies must be \(u, v\) pairs in 0..6",
+    ),
+    (
+        "FcaLayer",
+        lambda: au.FcaLayer(6, 2, num_freq=4),
+        ValueError,
+        r"channels \(6\) must be a multiple of the number of frequencies \(4\)",
+    ),
+    ("FcaLayer", lambda: au.FcaLayer(8, 2, dct_size=7.0), TypeError, "dct_size must be an int"),
+    (
+        "FcaLayer",
+        lambda: au.FcaLayer(32, 2)(torch.randn(1, 32, 7, 7).double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    # --- cnn spatial attention (chapter 09)
+    (
+        "affine_transform",
+        lambda: au.affine_transform(IMAGE, torch.randn(2, 3, 3)),
+        ValueError,
+        r"theta must have shape \(2, 2, 3\)",
+    ),
+    (
+        "affine_transform",
+        lambda: au.affine_transform(IMAGE, [[1.0, 0.0, 0.0]]),
+        TypeError,
+        "theta must be a torch.Tensor",
+    ),
+    ("SpatialTransformer", lambda: au.SpatialTransformer(0), ValueError, "channels must be"),
+    (
+        "SpatialTransformer",
+        lambda: au.SpatialTransformer(8, hidden=8.0),
+        TypeError,
+        "hidden must be a positive int",
+    ),
+    (
+        "SpatialTransformer",
+        lambda: au.SpatialTransformer(8)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    ("ReverseAttention", lambda: au.ReverseAttention(8, num_convs=0), ValueError, "num_convs must"),
+    (
+        "ReverseAttention",
+        lambda: au.ReverseAttention(8, 4)(IMAGE, torch.randn(1, 1, 5, 5)),
+        ValueError,
+        "side must have batch size 2",
+    ),
+    (
+        "DoubleAttention",
+        lambda: au.DoubleAttention(4, reduction=8),
+        ValueError,
+        r"channels \(4\) must be >= reduction \(8\)",
+    ),
+    (
+        "DoubleAttention",
+        lambda: au.DoubleAttention(8, reduction=2.0),
+        TypeError,
+        "reduction must be a positive int",
+    ),
+    (
+        "DoubleAttention",
+        lambda: au.DoubleAttention(8)(IMAGE.double()),
+        TypeError,
+        "x has dtype torch.float64",
+    ),
+    (
+        "ResidualAttentionModule",
+        lambda: au.ResidualAttentionModule(8, p=-1),
+        ValueError,
+        "p must be an int >= 0",
+    ),
+    ("ResidualAttentionModule", lambda: au.ResidualAttentionModule(8, p=1.0), TypeError, "p must"),
+    ("ResidualAttentionModule", lambda: au.ResidualAttentionModule(8, t=0), ValueError, "t must"),
+    (
+        "AttentionRefinementModule",
+        lambda: au.AttentionRefinementModule(8.0),
+        TypeError,
+        "channels must be a positive int",
+    ),
+    (
+        "AttentionRefinementModule",
+        lambda: au.AttentionRefinementModule(8)(torch.randn(2, 6, 5, 5)),
+        ValueError,
+        "x must have shape",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(8, 8, 0),
+        ValueError,
+        "out_channels must be a positive int",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(8, 8, 4)(IMAGE, torch.randn(2, 8, 4, 4)),
+        ValueError,
+        "x_spatial and x_context must have the same batch size",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(8, 8, 4, reduction=1.0),
+        TypeError,
+        "reduction must be a positive int",
+    ),
+    # --- data: distorted digits (chapter 09)
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(size=4),
+        ValueError,
+        "size must be >= 8",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(n_test=10.0),
+        TypeError,
+        "n_test must be a positive int",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(max_angle="60"),
+        TypeError,
+        "max_angle must be a real number",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(scale_range=(1.2, 0.5)),
+        ValueError,
+        "scale_range must be",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(scale_range=("a", "b")),
+        TypeError,
+        "scale_range must be a real number",
+    ),
+    (
+        "distorted_digits_data",
+        lambda: au.distorted_digits_data(seed=1.5),
+        TypeError,
+        "seed must be an int",
+    ),
 ]
 
 
@@ -797,12 +1470,18 @@ NOT_CALLED = {
     "AttentionEntry",
     "ChannelShapesData",
     "CoreferenceData",
+    "DistortedDigitsData",
+    "DecoderLayerCache",
     "KERNELS",
     "PLACES",
     "PLACE_ADJECTIVES",
     "RegressionData",
     "RetrievalData",
     "TrainingHistory",
+    "TranslationBatch",
+    "TranslationData",
+    "TranslationSplit",
+    "TwoMarksData",
     "VERBS",
 }
 
