@@ -1,0 +1,201 @@
+"""The Chinese edition's catalogues are complete, current and keep the English markup intact.
+
+``locale/zh_CN/LC_MESSAGES/**/*.po`` hold the Chinese text of every page (``_ext/editions.py``).
+These tests regenerate the message templates from the sources as they are now, so an English
+sentence changed without its translation fails here, naming the page and the sentence:
+
+- every message of every page has a translation, none is fuzzy, and no catalogue keeps a
+  message that the sources no longer have (obsolete);
+- a translation keeps what must not be translated: maths, inline code and the targets of MyST
+  roles (``{term}``, ``{doc}``, ``{footcite:p}``, ...), each as many times as the English;
+- a sentence of English prose is translated into Chinese, not left in English.
+
+README, "Translating", gives the three commands that bring the catalogues up to date.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+babel_pofile = pytest.importorskip("babel.messages.pofile")
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "locale" / "zh_CN" / "LC_MESSAGES"
+PAGES = sorted(p.relative_to(LOCALE).with_suffix("").as_posix() for p in LOCALE.rglob("*.po"))
+
+ROLE = re.compile(r"\{(?P<name>[\w:+-]+)\}`(?P<body>[^`]*)`")
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
+CODE = re.compile(r"(?<![`}])``?(?!`)([^`]+?)``?(?!`)")
+CJK = re.compile(r"[\u3400-\u9fff]")
+WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def role_target(name: str, body: str) -> str:
+    """What a role points at: the part in ``<...>`` when the display text is given."""
+    explicit = re.search(r"<([^<>]+)>\s*$", body)
+    return (explicit.group(1) if explicit else body).strip()
+
+
+def markup(text: str) -> Counter:
+    """Everything a translation must keep: role targets, maths and inline code, with counts."""
+    items: Counter = Counter()
+    for match in ROLE.finditer(text):
+        items[("role", match["name"], role_target(match["name"], match["body"]))] += 1
+    text = ROLE.sub(" ", text)
+    for match in DISPLAY_MATH.finditer(text):
+        items[("math", match[1].strip())] += 1
+    text = DISPLAY_MATH.sub(" ", text)
+    for match in INLINE_MATH.finditer(text):
+        items[("math", match[1].strip())] += 1
+    text = INLINE_MATH.sub(" ", text)
+    for match in CODE.finditer(text):
+        items[("code", match[1].strip())] += 1
+    return items
+
+
+def prose_words(text: str) -> int:
+    """English words outside roles, maths, code and links: how much prose a message has.
+
+    A display-maths block is its own message, without its ``$$``: TeX control words
+    (``\\mathbf``, ``\\operatorname``), with their arguments (``\\mathrm{factor}``), are not prose.
+    """
+    text = ROLE.sub(" ", text)
+    text = DISPLAY_MATH.sub(" ", text)
+    text = INLINE_MATH.sub(" ", text)
+    text = CODE.sub(" ", text)
+    text = re.sub(r"\]\([^)]*\)|https?://\S+", " ", text)
+    text = re.sub(r"\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+", " ", text)
+    return len(WORD.findall(text))
+
+
+def is_display_maths(text: str) -> bool:
+    """A ``$$...$$`` block is a message of its own, without the dollars: TeX outside ``$``."""
+    for pattern in (ROLE, DISPLAY_MATH, INLINE_MATH, CODE):
+        text = pattern.sub(" ", text)
+    return re.search(r"\\[A-Za-z]+", text) is not None
+
+
+def markup_problems(msgid: str, msgstr: str) -> list[str]:
+    """Why a translation breaks the markup of its English message (empty when it does not)."""
+    if is_display_maths(msgid) and msgstr != msgid:
+        # Any change, even a TeX comment, makes MyST render the block as an empty "\\[::\\]".
+        return ["a display formula is translated as itself, character for character"]
+    problems = []
+    wanted, got = markup(msgid), markup(msgstr)
+    for item in (wanted - got) + (got - wanted):
+        kind = {"role": "role", "math": "maths", "code": "inline code"}[item[0]]
+        problems.append(
+            f"{kind} {item[1:]!r}: {wanted[item]} in the English, {got[item]} in the translation"
+        )
+    return problems
+
+
+def glossary_headwords() -> set[str]:
+    """The glossary's entries: they keep their English name in the Chinese edition too.
+
+    Chapters link to them by that name ({term}`查询 <query>`), and each definition begins with
+    the Chinese name, so the Chinese glossary shows both.
+    """
+    text = (ROOT / "glossary.md").read_text(encoding="utf-8")
+    block = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    return {line.strip() for line in block.splitlines() if line.strip() and not line[0].isspace()}
+
+
+def read(path: Path):
+    with path.open("rb") as handle:
+        return babel_pofile.read_po(handle, abort_invalid=True)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory) -> Path:
+    """The message templates regenerated from the current sources (no notebook is executed)."""
+    out = tmp_path_factory.mktemp("gettext")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "_ext" / "editions.py"), "templates", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out
+
+
+def test_every_page_of_the_book_has_a_catalogue(templates):
+    pages = sorted(
+        p.relative_to(templates).with_suffix("").as_posix() for p in templates.rglob("*.pot")
+    )
+    assert pages, "the gettext build wrote no templates"
+    missing = sorted(set(pages) - set(PAGES))
+    extra = sorted(set(PAGES) - set(pages))
+    assert not missing, f"pages without a Chinese catalogue (run sphinx-intl update): {missing}"
+    assert not extra, f"catalogues for pages the book no longer has: {extra}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_catalogue_is_complete_and_current(page, templates):
+    template, catalogue = read(templates / f"{page}.pot"), read(LOCALE / f"{page}.po")
+    wanted = {message.id for message in template if message.id}
+    have = {message.id: message for message in catalogue if message.id}
+    untranslated = [m for m in wanted if m not in have or not have[m].string]
+    fuzzy = [m for m in wanted if m in have and have[m].fuzzy]
+    stale = sorted(set(have) - wanted) + [m.id for m in catalogue.obsolete.values()]
+    report = []
+    for label, messages in [("untranslated", untranslated), ("fuzzy", fuzzy), ("obsolete", stale)]:
+        if messages:
+            report.append(f"{len(messages)} {label}, e.g. {messages[0][:160]!r}")
+    assert not report, f"{page}.po: " + "; ".join(report) + " (README, 'Translating')"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_translations_keep_the_markup(page):
+    problems = []
+    for message in read(LOCALE / f"{page}.po"):
+        if message.id and message.string:
+            for problem in markup_problems(message.id, message.string):
+                problems.append(f"{message.id[:70]!r}: {problem}")
+    assert not problems, f"{page}.po:\n" + "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_prose_is_translated_into_chinese(page):
+    keep = glossary_headwords() if page == "glossary" else set()
+    left_in_english = [
+        message.id[:100]
+        for message in read(LOCALE / f"{page}.po")
+        if message.id
+        and message.string
+        and message.id not in keep
+        and prose_words(message.id) >= 4
+        and not CJK.search(message.string)
+    ]
+    assert not left_in_english, f"{page}.po: English prose left untranslated: {left_in_english[:5]}"
+
+
+def test_markup_check_catches_a_broken_translation():
+    """The checks above can fail: a lost maths span, a renamed term and a dropped citation."""
+    msgid = "The {term}`query` scores a key by $q^\\top k$ {footcite:p}`Bahdanau2015`, `softmax`."
+    good = "{term}`查询 <query>` 用 $q^\\top k$ 为键打分 {footcite:p}`Bahdanau2015`，`softmax`。"
+    assert markup_problems(msgid, good) == []
+    assert markup_problems(msgid, good.replace("$q^\\top k$", "q·k"))
+    assert markup_problems(msgid, good.replace("<query>", "<查询>"))
+    assert markup_problems(msgid, good.replace(" {footcite:p}`Bahdanau2015`", ""))
+    formula = "a(\\mathbf{q}, \\mathbf{k}) = \\mathbf{q}^\\top \\mathbf{k} / \\sqrt{d}."
+    assert is_display_maths(formula) and not is_display_maths(msgid)
+    assert markup_problems(formula, formula) == []
+    assert markup_problems(formula, "% 缩放点积\n" + formula)
+    assert prose_words("The query scores each key by a dot product.") >= 4
+    assert prose_words("$\\alpha(\\mathbf q, \\mathbf k_i)$ with `show_heatmaps`") == 0
+    assert (
+        prose_words(
+            "a(\\mathbf{q}, \\mathbf{k}) = \\operatorname{softmax}(\\mathbf{q}^\\top \\mathbf{k})"
+        )
+        == 0
+    )
