@@ -1,4 +1,4 @@
-"""The first code cell of every chapter: on Google Colab, install attention_utils; elsewhere, nothing.
+"""The first code cell of every chapter: on Colab, install attention_utils; elsewhere, nothing.
 
 A chapter opened in Colab (the rocket menu's "Colab" button) comes alone from GitHub, without this
 repository's ``attention_utils`` package; this cell installs it from the repository named in
@@ -81,7 +81,8 @@ def update(path: Path, source: str) -> bool:
         cell["metadata"]["tags"] = sorted(_tags(cell) | {TAG})
     else:
         new = {"cell_type": "code", "execution_count": None, "id": "colab-install",
-               "metadata": {"tags": [TAG]}, "outputs": [], "source": source.splitlines(keepends=True)}
+               "metadata": {"tags": [TAG]}, "outputs": [],
+               "source": source.splitlines(keepends=True)}
         index = nb["cells"].index(cell) if cell is not None else len(nb["cells"])
         nb["cells"].insert(index, new)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -90,7 +91,9 @@ def update(path: Path, source: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="report chapters that differ; change nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="report chapters that differ; change nothing"
+    )
     args = parser.parse_args(argv)
     source = cell_source()
     differ = []

@@ -2,8 +2,8 @@
 
 By default the website loads MathJax, require.js and ``@jupyter-widgets/html-manager`` from public
 CDNs, so a reader offline, in a classroom behind a firewall, or where those CDNs are blocked gets
-raw ``$...$`` source and no widgets. This Sphinx extension (loaded through ``sphinx.local_extensions``
-in ``_config.yml``) makes the site self-contained:
+raw ``$...$`` source and no widgets. This Sphinx extension (loaded through
+``sphinx.local_extensions`` in ``_config.yml``) makes the site self-contained:
 
 1. On ``config-inited`` it makes sure the npm packages pinned in ``package.json`` and
    ``package-lock.json`` are installed (``npm ci`` when ``node_modules`` is missing or older than
@@ -127,7 +127,9 @@ def configure(app: Sphinx, config) -> None:
         },
     }
     app.local_assets_served = True  # type: ignore[attr-defined]
-    logger.info("[local_assets] MathJax, require.js and the widget manager are served from _static/")
+    logger.info(
+        "[local_assets] MathJax, require.js and the widget manager are served from _static/"
+    )
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -172,7 +174,8 @@ def dedupe_scripts(app: Sphinx, pagename, templatename, context, doctree) -> Non
     seen, unique = set(), []
     for js in scripts:
         # The same inline script can come as filename None and as filename "".
-        key = (getattr(js, "filename", None) or "", repr(sorted(getattr(js, "attributes", {}).items())))
+        attributes = repr(sorted(getattr(js, "attributes", {}).items()))
+        key = (getattr(js, "filename", None) or "", attributes)
         if key not in seen:
             seen.add(key)
             unique.append(js)

@@ -17,7 +17,13 @@ is opened, then the search page, and on each page the test checks:
 - chapters: launch buttons (Binder, Colab, Thebe live code) for this repository, a download of the
   notebook, a reference list with every paper the chapter cites, links into the glossary.
 
-A full-page screenshot of each page goes to ``_build/screenshots/`` (git-ignored).
+The Chinese edition (``_build/html/zh/``, ``_ext/editions.py``) gets the same checks on every
+page, and more: its body text is Chinese, its language switch leads to the same page in English
+(and the English page's switch back to it), and its Chinese glyphs render (each character drawn
+differs from the missing-glyph box, so the screenshots show no tofu).
+
+A full-page screenshot of each page goes to ``_build/screenshots/`` (``zh/`` for the Chinese
+edition; git-ignored).
 
 Without Playwright or Chromium the tests are skipped with what to install, except in CI (the
 environment variable CI is set), where they fail.
@@ -85,6 +91,8 @@ def _toc_docs() -> list[str]:
 
 DOCS = _toc_docs()
 CHAPTERS = [d for d in DOCS if d.startswith("chapters/")]
+#: URL prefix of each edition under _build/html/ (_ext/editions.py).
+EDITIONS = {"en": "", "zh": "zh/"}
 
 
 def _repository() -> tuple[str, str]:
@@ -110,8 +118,13 @@ def _cited_keys(doc: str) -> set[str]:
 @pytest.fixture(scope="session")
 def site() -> Path:
     """``_build/html``, built strictly if it is missing or lacks a page of the table of contents."""
-    missing = [d for d in DOCS if not (HTML / f"{d}.html").is_file()]
-    if missing or not (HTML / "search.html").is_file():
+    missing = [
+        d
+        for prefix in EDITIONS.values()
+        for d in [*DOCS, "search"]
+        if not (HTML / f"{prefix}{d}.html").is_file()
+    ]
+    if missing:
         exe = Path(sys.executable).with_name("jupyter-book")
         cmd = [
             str(exe) if exe.exists() else "jupyter-book",
@@ -389,20 +402,95 @@ def check_internal_links(page, base: str) -> int:
     return len(internal)
 
 
-def screenshot(page, doc: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"), full_page=True)
+def screenshot(page, doc: str, edition: str = "en") -> None:
+    folder = SCREENSHOTS if edition == "en" else SCREENSHOTS / edition
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{doc.replace('/', '__')}.png"), full_page=True)
+
+
+CHINESE_TEXT_JS = r"""
+() => {
+  const article = document.querySelector('article') || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll(
+      'pre, code, script, style, mjx-container, .math, .cell_output, .highlight, .cell_input, '
+      + 'dl.glossary > dt, #references, .citation, [role="doc-biblioentry"], table'
+  ).forEach(e => e.remove());
+  const paragraphs = Array.from(copy.querySelectorAll('p, li, h1, h2, h3'))
+      .map(e => e.textContent.replace(/\s+/g, ' ').trim()).filter(t => t);
+  const cjk = t => (t.match(/[\u3400-\u9fff]/g) || []).length;
+  const words = t => (t.match(/[A-Za-z]{3,}/g) || []).length;
+  return {
+    cjk: cjk(copy.textContent), words: words(copy.textContent),
+    english: paragraphs.filter(t => words(t) >= 8 && cjk(t) === 0).slice(0, 5),
+  };
+}
+"""
+
+# Each character is drawn in the page's own font stack and compared with characters that no font
+# has: a missing glyph (tofu) draws the same box as those, whatever the character.
+GLYPHS_JS = r"""
+(chars) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 64; canvas.height = 64;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const target = document.querySelector('article p') || document.body;
+  ctx.font = `48px ${getComputedStyle(target).fontFamily}`;
+  const draw = ch => {
+    ctx.clearRect(0, 0, 64, 64); ctx.fillText(ch, 4, 52);
+    return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(',');
+  };
+  const missing = new Set(['\u{10FFFD}', '\u{10FFFC}', '\uFFFF'].map(draw));
+  const drawn = chars.map(draw);
+  return {
+    tofu: chars.filter((ch, i) => missing.has(drawn[i])),
+    distinct: new Set(drawn).size,
+    font: getComputedStyle(target).fontFamily,
+  };
+}
+"""
+
+
+def check_chinese(page) -> None:
+    """The Chinese edition: body text in Chinese, and its glyphs rendered, not tofu."""
+    text = page.evaluate(CHINESE_TEXT_JS)
+    assert text["cjk"] > 0, "the Chinese page shows no Chinese text"
+    assert text["cjk"] >= text["words"], f"more English words than Chinese characters: {text}"
+    assert not text["english"], f"paragraphs left in English: {text['english']}"
+    chars = list("注意力查询键值多头")
+    glyphs = page.evaluate(GLYPHS_JS, chars)
+    assert not glyphs["tofu"], f"no font draws {glyphs['tofu']} ({glyphs['font']}): tofu boxes"
+    assert glyphs["distinct"] == len(chars), f"Chinese characters all drawn alike (tofu): {glyphs}"
+
+
+def check_edition_switch(page, doc: str, edition: str, base: str) -> None:
+    """The switch in the header leads to this page in the other edition, and back."""
+    switch = page.locator("a.edition-switch")
+    assert switch.count() == 1, "a language switch on the page"
+    other = "zh" if edition == "en" else "en"
+    target = urllib.parse.urljoin(page.url, switch.get_attribute("href"))
+    assert target == base + EDITIONS[other] + f"{doc}.html", f"the switch leads to {target}"
+    status, body = _fetch(target)
+    assert status == 200, f"the switch's page {target}: HTTP {status}"
+    back = re.search(r'<a class="[^"]*edition-switch[^"]*" href="([^"]+)"', body.decode("utf-8"))
+    assert back, f"no language switch on {target}"
+    assert urllib.parse.urljoin(target, back.group(1)) == page.url.split("#")[0], (
+        "the other edition's switch leads back to this page"
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # The tests
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("doc", DOCS)
-def test_page(doc, visit, server):
-    """Every page: clean console and network, maths, images, widgets, links, navigation."""
+def test_page(doc, edition, visit, server):
+    """Every page of both editions: console and network clean, maths, images, widgets, links,
+    navigation, the language switch; the Chinese edition's text and glyphs."""
+    prefix = EDITIONS[edition]
     v = visit()
-    page = v.open(f"{doc}.html")
+    page = v.open(f"{prefix}{doc}.html")
     assert page.locator("article h1").count() == 1, "a page has exactly one title"
     check_maths(page)
     n_images = check_images(page)
@@ -415,7 +503,10 @@ def test_page(doc, visit, server):
         and "widgets" in json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))["metadata"]
     ):
         assert n_widgets > 0, "the notebook saved widget state, so the page must show widgets"
-    screenshot(page, doc)
+    check_edition_switch(page, doc, edition, server)
+    if edition == "zh":
+        check_chinese(page)
+    screenshot(page, doc, edition)
     v.assert_clean()
 
     # Previous/next follow the table of contents, and clicking "next" gets there.
@@ -430,17 +521,18 @@ def test_page(doc, visit, server):
             next_link.get_attribute("href").split("#")[0].endswith(f"{Path(DOCS[i + 1]).name}.html")
         )
         next_link.click()
-        page.wait_for_url(f"**/{DOCS[i + 1]}.html")
+        page.wait_for_url(f"**/{prefix}{DOCS[i + 1]}.html")
         assert page.locator("article h1").count() == 1
     else:
         assert next_link.count() == 0
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("doc", CHAPTERS)
-def test_chapter_launch_and_download(doc, visit, server):
+def test_chapter_launch_and_download(doc, edition, visit):
     """Binder, Colab and Thebe buttons for this repository, and the notebook to download."""
     org_repo, branch = _repository()
-    page = visit().open(f"{doc}.html", settle=False)
+    page = visit().open(f"{EDITIONS[edition]}{doc}.html", settle=False)
     binder = page.locator(f'a[href^="https://mybinder.org/v2/gh/{org_repo}/{branch}?"]')
     assert binder.count() == 1, "a Binder launch button for the repository in _config.yml"
     assert f"{doc}.ipynb" in binder.get_attribute("href")
@@ -451,58 +543,71 @@ def test_chapter_launch_and_download(doc, visit, server):
     assert page.locator("button.btn-launch-thebe").count() == 1, "a Thebe live-code button"
     download = page.locator('a[href$=".ipynb"]:not([href^="http"])')
     assert download.count() >= 1, "a download button for the notebook"
-    status, body = _fetch(urllib.parse.urljoin(server + doc, download.first.get_attribute("href")))
+    status, body = _fetch(urllib.parse.urljoin(page.url, download.first.get_attribute("href")))
     assert status == 200
     nb = json.loads(body)
     assert nb["nbformat"] == 4 and nb["cells"], "the download is the chapter's notebook"
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("doc", CHAPTERS)
-def test_chapter_references_rendered(doc, visit):
+def test_chapter_references_rendered(doc, edition, visit):
     """The chapter's reference list holds every paper it cites."""
     keys = _cited_keys(doc)
     assert keys, "every chapter cites its sources"
-    page = visit().open(f"{doc}.html", settle=False)
+    page = visit().open(f"{EDITIONS[edition]}{doc}.html", settle=False)
     section = page.locator("section#references")
     assert section.count() == 1, "a References section"
     missing = [k for k in sorted(keys) if section.locator(f"#footcite-{k.lower()}").count() != 1]
     assert not missing, f"cited but not in the chapter's reference list: {missing}"
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("doc", CHAPTERS)
-def test_chapter_links_to_glossary(doc, visit):
+def test_chapter_links_to_glossary(doc, edition, visit):
     """Chapters link their key terms to the glossary ({term}`query`)."""
-    page = visit().open(f"{doc}.html", settle=False)
+    page = visit().open(f"{EDITIONS[edition]}{doc}.html", settle=False)
     terms = page.locator('article a[href*="glossary.html#term-"]')
     assert terms.count() > 0, "no {term} link to the glossary in this chapter"
 
 
-def test_bibliography_lists_every_entry(visit):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_bibliography_lists_every_entry(edition, visit):
     """The bibliography page lists every entry of references.bib, so every paper a chapter cites."""
     bib = (ROOT / "references.bib").read_text(encoding="utf-8")
     keys = re.findall(r"^@\w+\{([^,\s]+),", bib, flags=re.MULTILINE)
     cited = set().union(*(_cited_keys(d) for d in CHAPTERS))
     assert cited <= set(keys), f"cited keys missing from references.bib: {cited - set(keys)}"
-    page = visit().open("bibliography.html")
+    page = visit().open(f"{EDITIONS[edition]}bibliography.html")
     entries = page.locator("article .citation, article [role='doc-biblioentry']")
     assert entries.count() == len(keys)
 
 
-def test_glossary_terms_link_chapters(visit):
-    """Each glossary entry has a Chinese term and, for chapters in the book, a link to it."""
-    page = visit().open("glossary.html")
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_glossary_terms_link_chapters(edition, visit):
+    """Each glossary entry shows both names, English and Chinese, in both editions, and links
+    the chapter that teaches it."""
+    page = visit().open(f"{EDITIONS[edition]}glossary.html")
     terms = page.locator("article dl.glossary > dt")
     assert terms.count() >= 35
+    assert all(re.search(r"[A-Za-z]", t) for t in terms.all_inner_texts()), "English headwords"
     definitions = page.locator("article dl.glossary > dd")
     texts = definitions.all_inner_texts()
     assert all(re.search(r"[\u4e00-\u9fff]", t) or t.startswith(("SimAM", "Gumbel")) for t in texts)
-    assert all("Chapter" in t for t in texts), "each entry names the chapter that teaches it"
+    if edition == "en":
+        assert all("Chapter" in t for t in texts), "each entry names the chapter that teaches it"
+    linked = definitions.evaluate_all(
+        "els => els.map(e => Boolean(e.querySelector('a[href*=\"chapters/\"]')))"
+    )
+    assert all(linked), "each entry links the chapter that teaches it"
 
 
-def test_search_finds_chapters(visit, server):
-    """The search page, with Sphinx's search index, returns chapters for 'attention'."""
+@pytest.mark.parametrize(("edition", "query"), [("en", "attention"), ("zh", "注意力")])
+def test_search_finds_chapters(edition, query, visit):
+    """The search page, with Sphinx's search index, returns chapters. The Chinese index is made
+    of words that jieba split from the sentences, so a word is found inside a sentence."""
     v = visit()
-    page = v.open("search.html?q=attention")
+    page = v.open(f"{EDITIONS[edition]}search.html?q={urllib.parse.quote(query)}")
     results = page.locator("#search-results ul.search li a")
     results.first.wait_for()
     page.wait_for_function(
@@ -511,7 +616,7 @@ def test_search_finds_chapters(visit, server):
     )
     hrefs = results.evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert any("chapters/" in h for h in hrefs), f"no chapter among the results: {hrefs}"
-    screenshot(page, "search")
+    screenshot(page, "search", edition)
     v.assert_clean()
 
 
