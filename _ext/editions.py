@@ -157,7 +157,7 @@ def setup(app) -> dict:
 # ------------------------------------------------------------------------------------------------
 
 
-def _build(builder: str, outputdir: Path, overrides: dict, args) -> int:
+def _build(builder: str, outputdir: Path, overrides: dict, args, doctreedir=None) -> int:
     from jupyter_book.sphinx import build_sphinx
 
     overrides = {
@@ -174,6 +174,7 @@ def _build(builder: str, outputdir: Path, overrides: dict, args) -> int:
         path_config=str(ROOT / "_config.yml"),
         confoverrides=overrides,
         builder=builder,
+        doctreedir=doctreedir,
         warningiserror=args.W,
         keep_going=args.keep_going,
     )
@@ -186,8 +187,11 @@ def _build(builder: str, outputdir: Path, overrides: dict, args) -> int:
 def templates(args) -> int:
     """Write ``_build/gettext/**/*.pot`` from the sources as they are (no execution)."""
     out = Path(args.output) if args.output else BUILD / "gettext"
-    shutil.rmtree(out, ignore_errors=True)
-    return _build("gettext", out, {"nb_execution_mode": "off"}, args)
+    # Its own doctrees, from scratch: an HTML build's next to it would not fit this builder.
+    doctrees = out.parent / f"{out.name}-doctrees"
+    for folder in (out, doctrees):
+        shutil.rmtree(folder, ignore_errors=True)
+    return _build("gettext", out, {"nb_execution_mode": "off"}, args, doctreedir=doctrees)
 
 
 def chinese(args) -> int:

@@ -192,7 +192,7 @@ def test_markup_check_catches_a_broken_translation():
     assert markup_problems(formula, formula) == []
     assert markup_problems(formula, "% 缩放点积\n" + formula)
     assert prose_words("The query scores each key by a dot product.") >= 4
-    assert prose_words("$\\alpha(\\mathbf q, \\mathbf k_i)$ with `show_heatmaps`") == 0
+    assert prose_words("$\\alpha(\\mathbf q, \\mathbf k_i)$, `show_heatmaps`") == 0
     assert (
         prose_words(
             "a(\\mathbf{q}, \\mathbf{k}) = \\operatorname{softmax}(\\mathbf{q}^\\top \\mathbf{k})"
