@@ -7,9 +7,9 @@ Times include starting the kernel and importing torch, as a reader's "Run all" d
     python benchmarks/time_chapters.py --runs 1 02 # chapter 02 only, once
     python benchmarks/time_chapters.py --runs 20 02 --timeout 60   # hunt for kernel stalls
 
-Each run goes through ``jupyter_cache``'s ``single_nb_execution``, the function MyST-NB calls for
-``execute_notebooks: force`` in ``jupyter-book build``, in the chapter's folder, with a per-run
-timeout (``--timeout``, default the build's ``execute.timeout`` from ``_config.yml``). A run that
+Each run goes through ``jupyter_cache``'s ``single_nb_execution``, the function MyST-NB calls to
+execute a notebook in ``jupyter-book build`` (``execute_notebooks: cache``), in the chapter's
+folder, with a per-run timeout (``--timeout``, default the build's ``execute.timeout`` from ``_config.yml``). A run that
 times out or raises is reported as such and the script exits non-zero. It prints the median and
 the slowest run: a kernel that sometimes stalls shows up as a slowest run far above the median.
 
