@@ -9,8 +9,9 @@ Times include starting the kernel and importing torch, as a reader's "Run all" d
 
 Each run goes through ``jupyter_cache``'s ``single_nb_execution``, the function MyST-NB calls to
 execute a notebook in ``jupyter-book build`` (``execute_notebooks: cache``), in the chapter's
-folder, with a per-run timeout (``--timeout``, default the build's ``execute.timeout`` from ``_config.yml``). A run that
-times out or raises is reported as such and the script exits non-zero. It prints the median and
+folder, with a per-run timeout (``--timeout``, default the build's ``execute.timeout`` from
+``_config.yml``). A run that times out or raises is reported as such and the script exits
+non-zero. It prints the median and
 the slowest run: a kernel that sometimes stalls shows up as a slowest run far above the median.
 
 Nothing is written: the notebooks are executed in memory and their outputs discarded.
