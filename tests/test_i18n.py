@@ -199,3 +199,20 @@ def test_markup_check_catches_a_broken_translation():
         )
         == 0
     )
+
+
+def test_language_switch_links_the_same_page():
+    """The switch's relative link, from each edition to the other, at any depth."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("editions", ROOT / "_ext" / "editions.py")
+    editions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(editions)
+    assert editions.other_edition("intro", chinese=False)["href"] == "zh/intro.html"
+    assert editions.other_edition("intro", chinese=True)["href"] == "../intro.html"
+    to_zh = editions.other_edition("chapters/07_transformer", chinese=False)
+    assert to_zh["href"] == "../zh/chapters/07_transformer.html" and to_zh["label"] == "中文"
+    to_en = editions.other_edition("chapters/07_transformer", chinese=True)
+    assert to_en["href"] == "../../chapters/07_transformer.html" and to_en["label"] == "English"
+    assert editions.is_chinese("zh_CN") and editions.is_chinese("zh-CN")
+    assert not editions.is_chinese("en") and not editions.is_chinese(None)
