@@ -102,6 +102,29 @@ def drop_stale_executions(app, env, docnames) -> None:
             cache.remove_cache_record(record.pk)
 
 
+def translate_toc_captions(app, doctree) -> None:
+    """Chinese edition: the parts' captions in the sidebar ("Part I: ...") in Chinese.
+
+    sphinx-external-toc inserts the toctrees after Sphinx's translation transform has run, so
+    their captions, although extracted into the root page's catalogue, are not translated there.
+    This runs before the toctree collector copies them (doctree-read, priority 400 < 500).
+    """
+    if not is_chinese(app.config.language):
+        return
+    from sphinx import addnodes
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    toctrees = [node for node in doctree.findall(addnodes.toctree) if node.get("caption")]
+    if not toctrees:
+        return
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    dirs = [str(Path(app.srcdir, folder)) for folder in app.config.locale_dirs]
+    catalog, _ = init_locale(dirs, app.config.language, domain)
+    for node in toctrees:
+        node["caption"] = catalog.gettext(node["caption"])
+
+
 def other_edition(pagename: str, chinese: bool) -> dict:
     """The relative link from ``pagename`` in one edition to the same page in the other."""
     depth = pagename.count("/")
@@ -147,6 +170,7 @@ def setup(app) -> dict:
     app.connect("config-inited", configure)
     app.connect("builder-inited", add_fonts)
     app.connect("env-before-read-docs", drop_stale_executions)
+    app.connect("doctree-read", translate_toc_captions, priority=400)
     app.connect("html-page-context", page_context)
     app.connect("build-finished", build_chinese_edition)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -457,6 +457,10 @@ def check_chinese(page) -> None:
     assert text["cjk"] > 0, "the Chinese page shows no Chinese text"
     assert text["cjk"] >= text["words"], f"more English words than Chinese characters: {text}"
     assert not text["english"], f"paragraphs left in English: {text['english']}"
+    captions = page.locator(".bd-sidebar-primary .caption-text").all_inner_texts()
+    assert captions, "the sidebar shows the parts of the book"
+    untranslated = [c for c in captions if not re.search(r"[\u4e00-\u9fff]", c)]
+    assert not untranslated, f"sidebar captions left in English: {untranslated}"
     chars = list("注意力查询键值多头")
     glyphs = page.evaluate(GLYPHS_JS, chars)
     assert not glyphs["tofu"], f"no font draws {glyphs['tofu']} ({glyphs['font']}): tofu boxes"
