@@ -99,7 +99,7 @@ def drop_stale_executions(app, env, docnames) -> None:
     about_to_read = {str(Path(env.doc2path(name)).resolve()) for name in docnames}
     for record in cache.list_cache_records():
         if str(Path(record.uri).resolve()) in about_to_read:
-            cache.remove_cache_record(record.pk)
+            cache.remove_cache(record.pk)
 
 
 def translate_toc_captions(app, doctree) -> None:

@@ -216,3 +216,37 @@ def test_language_switch_links_the_same_page():
     assert to_en["href"] == "../../chapters/07_transformer.html" and to_en["label"] == "English"
     assert editions.is_chinese("zh_CN") and editions.is_chinese("zh-CN")
     assert not editions.is_chinese("en") and not editions.is_chinese(None)
+
+
+def test_english_build_drops_the_cached_outputs_of_what_it_reads(tmp_path):
+    """Cache mode never shows stale outputs: the notebooks a build re-reads lose their record."""
+    import importlib.util
+    import types
+
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    spec = importlib.util.spec_from_file_location("editions", ROOT / "_ext" / "editions.py")
+    editions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(editions)
+    cache = get_cache(tmp_path / "cache")
+    paths = {}
+    for name in ("a", "b"):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = '{name}'")])
+        paths[name] = tmp_path / f"{name}.ipynb"
+        nbformat.write(notebook, paths[name])
+        cache.cache_notebook_bundle(CacheBundleIn(notebook, str(paths[name])), check_validity=False)
+    env = types.SimpleNamespace(
+        mystnb_config=types.SimpleNamespace(execution_cache_path=str(tmp_path / "cache")),
+        doc2path=lambda docname: paths[docname],
+    )
+
+    def app(language):
+        config = types.SimpleNamespace(language=language)
+        return types.SimpleNamespace(config=config, builder=types.SimpleNamespace(name="html"))
+
+    editions.drop_stale_executions(app("zh_CN"), env, ["a"])  # the Chinese run keeps them
+    assert len(cache.list_cache_records()) == 2
+    editions.drop_stale_executions(app("en"), env, ["a"])
+    assert [Path(r.uri).name for r in cache.list_cache_records()] == ["b.ipynb"]
