@@ -257,6 +257,7 @@ class TransformerEncoderBlock(nn.Module):
         num_heads: int,
         dropout: float,
         use_bias: bool = False,
+        *,
         need_weights: bool = True,
         norm_first: bool = False,
     ) -> None:
@@ -371,6 +372,7 @@ class TransformerEncoder(nn.Module):
         dropout: float,
         max_len: int = 1000,
         use_bias: bool = False,
+        *,
         need_weights: bool = True,
         norm_first: bool = False,
     ) -> None:
@@ -382,7 +384,13 @@ class TransformerEncoder(nn.Module):
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
         self.blks = nn.ModuleList(
             TransformerEncoderBlock(
-                num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias, need_weights, norm_first
+                num_hiddens,
+                ffn_num_hiddens,
+                num_heads,
+                dropout,
+                use_bias,
+                need_weights=need_weights,
+                norm_first=norm_first,
             )
             for _ in range(num_blks)
         )

@@ -112,6 +112,7 @@ class TransformerDecoderBlock(nn.Module):
         num_heads: int,
         dropout: float,
         use_bias: bool = True,
+        *,
         norm_first: bool = False,
         need_weights: bool = True,
     ) -> None:
@@ -228,6 +229,7 @@ class TransformerDecoder(nn.Module):
         dropout: float,
         max_len: int = 1000,
         use_bias: bool = True,
+        *,
         norm_first: bool = False,
         need_weights: bool = True,
     ) -> None:
@@ -239,7 +241,13 @@ class TransformerDecoder(nn.Module):
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
         self.blks = nn.ModuleList(
             TransformerDecoderBlock(
-                num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias, norm_first, need_weights
+                num_hiddens,
+                ffn_num_hiddens,
+                num_heads,
+                dropout,
+                use_bias,
+                norm_first=norm_first,
+                need_weights=need_weights,
             )
             for _ in range(num_blks)
         )

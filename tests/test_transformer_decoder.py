@@ -229,3 +229,17 @@ def test_bad_inputs():
         warmup_scheduler("sgd", 16, 10)
     with pytest.raises(ValueError, match="warmup_steps"):
         warmup_lr(1, 16, 0)
+
+
+def test_encoder_and_decoder_flags_are_keyword_only():
+    """need_weights and norm_first come in another order in the encoder's and the decoder's
+    signatures; keyword-only, a positional call cannot swap them silently."""
+    import inspect
+
+    import attention_utils as au
+
+    for cls in (au.TransformerEncoderBlock, au.TransformerEncoder, au.TransformerDecoderBlock,
+                au.TransformerDecoder):
+        parameters = inspect.signature(cls).parameters
+        for name in ("need_weights", "norm_first"):
+            assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, (cls.__name__, name)
