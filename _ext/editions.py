@@ -64,7 +64,7 @@ def is_chinese(language: str | None) -> bool:
 
 
 def configure(app, config) -> None:
-    """Add the switch to the article header, and the Chinese edition's labels and fonts."""
+    """Add the switch to the article header; in the Chinese edition, Chinese labels."""
     config.templates_path = [*config.templates_path, str(TEMPLATES)]
     static = str(Path(__file__).resolve().parent / "static")
     if static not in config.html_static_path:

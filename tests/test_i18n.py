@@ -201,13 +201,19 @@ def test_markup_check_catches_a_broken_translation():
     )
 
 
-def test_language_switch_links_the_same_page():
-    """The switch's relative link, from each edition to the other, at any depth."""
+def _editions():
+    """``_ext/editions.py``, loaded as a module (``_ext`` is not a package)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("editions", ROOT / "_ext" / "editions.py")
     editions = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(editions)
+    return editions
+
+
+def test_language_switch_links_the_same_page():
+    """The switch's relative link, from each edition to the other, at any depth."""
+    editions = _editions()
     assert editions.other_edition("intro", chinese=False)["href"] == "zh/intro.html"
     assert editions.other_edition("intro", chinese=True)["href"] == "../intro.html"
     to_zh = editions.other_edition("chapters/07_transformer", chinese=False)
@@ -220,16 +226,13 @@ def test_language_switch_links_the_same_page():
 
 def test_english_build_drops_the_cached_outputs_of_what_it_reads(tmp_path):
     """Cache mode never shows stale outputs: the notebooks a build re-reads lose their record."""
-    import importlib.util
     import types
 
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    spec = importlib.util.spec_from_file_location("editions", ROOT / "_ext" / "editions.py")
-    editions = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(editions)
+    editions = _editions()
     cache = get_cache(tmp_path / "cache")
     paths = {}
     for name in ("a", "b"):
