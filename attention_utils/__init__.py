@@ -135,6 +135,7 @@ from .scoring import (
     BilinearAttention,
     DotProductAttention,
     attention,
+    attention_pool,
     masked_softmax,
     valid_lens_to_mask,
 )
@@ -281,6 +282,7 @@ __all__ = [
     "ResNet",
     # scoring
     "attention",
+    "attention_pool",
     "masked_softmax",
     "valid_lens_to_mask",
     "AdditiveAttention",

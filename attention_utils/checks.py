@@ -47,12 +47,12 @@ def check_shape(tensor: torch.Tensor, shape: Sequence[int]) -> None:
         raise ValueError(f"expected shape {expected}, got {tuple(tensor.shape)}")
 
 
-def _is_real(value: object) -> bool:
+def is_real(value: object) -> bool:
     """True for Python and NumPy real numbers, False for bools, strings, tensors and the rest."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _require_tensor(name: str, value: object) -> torch.Tensor:
+def require_tensor(name: str, value: object) -> torch.Tensor:
     """``value`` if it is a floating-point tensor, else a TypeError naming ``name``."""
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
@@ -61,16 +61,16 @@ def _require_tensor(name: str, value: object) -> torch.Tensor:
     return value
 
 
-def _require_bool(name: str, value: object) -> bool:
+def require_bool(name: str, value: object) -> bool:
     """``value`` if it is a bool, else a TypeError naming ``name``."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
     return value
 
 
-def _require_positive(name: str, value: object) -> float:
+def require_positive(name: str, value: object) -> float:
     """``value`` as a positive finite float, or a TypeError/ValueError naming ``name``."""
-    if not _is_real(value):
+    if not is_real(value):
         raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
     number = float(value)
     if not math.isfinite(number) or number <= 0:
@@ -78,9 +78,9 @@ def _require_positive(name: str, value: object) -> float:
     return number
 
 
-def _require_real(name: str, value: object) -> float:
+def require_real(name: str, value: object) -> float:
     """``value`` as a finite float, or a TypeError/ValueError naming ``name``."""
-    if not _is_real(value):
+    if not is_real(value):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     number = float(value)
     if not math.isfinite(number):
@@ -88,7 +88,7 @@ def _require_real(name: str, value: object) -> float:
     return number
 
 
-def _require_positive_int(name: str, value: object) -> int:
+def require_positive_int(name: str, value: object) -> int:
     """``value`` as an int >= 1 (a size, a count), or a TypeError/ValueError naming ``name``."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
@@ -97,7 +97,7 @@ def _require_positive_int(name: str, value: object) -> int:
     return int(value)
 
 
-def _require_int(name: str, value: object, minimum: int | None = None) -> int:
+def require_int(name: str, value: object, minimum: int | None = None) -> int:
     """``value`` as an int (>= ``minimum`` if given), or a TypeError/ValueError naming ``name``."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -106,7 +106,7 @@ def _require_int(name: str, value: object, minimum: int | None = None) -> int:
     return int(value)
 
 
-def _require_choice(name: str, value: object, choices: Sequence[str]) -> str:
+def require_choice(name: str, value: object, choices: Sequence[str]) -> str:
     """``value`` if it is one of the strings ``choices``, else a TypeError/ValueError naming it."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, one of {list(choices)}, got {type(value).__name__}")
@@ -115,16 +115,16 @@ def _require_choice(name: str, value: object, choices: Sequence[str]) -> str:
     return value
 
 
-def _require_probability(name: str, value: object) -> float:
+def require_probability(name: str, value: object) -> float:
     """``value`` as a float in [0, 1) (a dropout rate), else a TypeError/ValueError naming it."""
-    if not _is_real(value):
+    if not is_real(value):
         raise TypeError(f"{name} must be a probability in [0, 1), got {type(value).__name__}")
     if not 0 <= value < 1:
         raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
     return float(value)
 
 
-def _require_dtype(name: str, tensor: torch.Tensor, module: torch.nn.Module) -> None:
+def require_dtype(name: str, tensor: torch.Tensor, module: torch.nn.Module) -> None:
     """A TypeError naming ``name`` unless ``tensor`` has the dtype of ``module``'s parameters."""
     parameter = next(module.parameters(), None)
     if parameter is not None and tensor.dtype != parameter.dtype:
@@ -137,19 +137,19 @@ def _require_dtype(name: str, tensor: torch.Tensor, module: torch.nn.Module) -> 
 # --- attention inputs (scoring, multihead, transformer and every later attention layer) ----
 
 
-def _valid_lens_out_of_range(valid_lens: torch.Tensor, num_keys: int) -> torch.Tensor:
+def valid_lens_out_of_range(valid_lens: torch.Tensor, num_keys: int) -> torch.Tensor:
     """A 0-d bool tensor, True if an entry lies outside ``[0, num_keys]`` (no host sync yet)."""
     return ((valid_lens < 0) | (valid_lens > num_keys)).any()
 
 
-def _raise_valid_lens_range(valid_lens: torch.Tensor, num_keys: int) -> None:
+def raise_valid_lens_range(valid_lens: torch.Tensor, num_keys: int) -> None:
     raise ValueError(
         f"valid_lens must lie in [0, num_keys] = [0, {num_keys}], got values from "
         f"{int(valid_lens.min())} to {int(valid_lens.max())}"
     )
 
 
-def _check_valid_lens(
+def check_valid_lens(
     valid_lens: object,
     batch_size: int,
     num_queries: int,
@@ -177,12 +177,12 @@ def _check_valid_lens(
             f"(batch_size, num_queries) = ({batch_size}, {num_queries}), "
             f"got {tuple(valid_lens.shape)}"
         )
-    if check_range and valid_lens.numel() and bool(_valid_lens_out_of_range(valid_lens, num_keys)):
-        _raise_valid_lens_range(valid_lens, num_keys)
+    if check_range and valid_lens.numel() and bool(valid_lens_out_of_range(valid_lens, num_keys)):
+        raise_valid_lens_range(valid_lens, num_keys)
     return valid_lens
 
 
-def _check_qkv(
+def check_qkv(
     queries: object,
     keys: object,
     values: object,
@@ -204,7 +204,7 @@ def _check_qkv(
         "values": f"{lead}num_keys, value_size)",
     }
     for name, tensor in (("queries", queries), ("keys", keys), ("values", values)):
-        _require_tensor(name, tensor)
+        require_tensor(name, tensor)
         if tensor.dim() < min_dim:
             raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(tensor.shape)}")
     if not queries.dtype == keys.dtype == values.dtype:
@@ -238,7 +238,7 @@ def _check_qkv(
         )
 
 
-def _check_same_d(queries: torch.Tensor, keys: torch.Tensor) -> None:
+def check_same_d(queries: torch.Tensor, keys: torch.Tensor) -> None:
     """Dot-product scores need queries and keys of one length ``d >= 1``."""
     if keys.shape[-1] != queries.shape[-1]:
         raise ValueError(
@@ -253,7 +253,7 @@ def _check_same_d(queries: torch.Tensor, keys: torch.Tensor) -> None:
         )
 
 
-def _check_attn_mask(attn_mask: object, dtype: torch.dtype, scores_shape: torch.Size) -> None:
+def check_attn_mask(attn_mask: object, dtype: torch.dtype, scores_shape: torch.Size) -> None:
     """A boolean mask (True = take part) or a float bias that broadcasts to the scores."""
     if not isinstance(attn_mask, torch.Tensor):
         raise TypeError(f"attn_mask must be None or a torch.Tensor, got {type(attn_mask).__name__}")
@@ -271,3 +271,45 @@ def _check_attn_mask(attn_mask: object, dtype: torch.dtype, scores_shape: torch.
             f"attn_mask must broadcast to the scores' shape (..., num_queries, num_keys) = "
             f"{tuple(scores_shape)}, got {tuple(attn_mask.shape)}"
         )
+
+
+def require_reduction(channels: int, reduction: object) -> int:
+    require_int("reduction", reduction, minimum=1)
+    if channels < reduction:
+        raise ValueError(
+            f"channels ({channels}) must be >= reduction ({reduction}): the bottleneck would "
+            f"have channels // reduction = {channels // reduction} units"
+        )
+    return reduction
+
+
+def require_odd_kernel_size(kernel_size: object) -> int:
+    require_int("kernel_size", kernel_size, minimum=1)
+    if kernel_size % 2 == 0:
+        raise ValueError(
+            f"kernel_size must be odd so that padding kernel_size // 2 keeps the size, "
+            f"got {kernel_size}"
+        )
+    return kernel_size
+
+
+def require_feature_map(
+    x: object, channels: int | None, module: torch.nn.Module | None = None
+) -> torch.Tensor:
+    """``x`` if it is a floating ``(batch_size, channels, height, width)`` tensor.
+
+    With ``module``, also check that ``x`` has the dtype of the module's parameters.
+    """
+    x = require_tensor("x", x)
+    if x.dim() != 4:
+        raise ValueError(
+            "x must have shape (batch_size, channels, height, width), "
+            f"got a {x.dim()}-D tensor of shape {tuple(x.shape)}"
+        )
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(
+            f"x must have shape (batch_size, {channels}, height, width), got {tuple(x.shape)}"
+        )
+    if module is not None:
+        require_dtype("x", x, module)
+    return x

@@ -27,9 +27,14 @@ import math
 import torch
 from torch import nn
 
-from .checks import _require_int, _require_positive, _require_positive_int
+from .checks import (
+    require_feature_map,
+    require_int,
+    require_positive,
+    require_positive_int,
+    require_reduction,
+)
 from .resnet import Bottleneck, ResNet, register_attention, resnet50
-from .vision import _require_feature_map, _require_reduction
 
 __all__ = [
     "FcaLayer",
@@ -81,19 +86,19 @@ class SKConv(nn.Module):
         min_hidden: int = 32,
     ) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
+        self.channels = require_positive_int("channels", channels)
         for name, value in [
             ("num_branches", num_branches),
             ("groups", groups),
             ("stride", stride),
             ("min_hidden", min_hidden),
         ]:
-            _require_positive_int(name, value)
+            require_positive_int(name, value)
         if num_branches < 2:
             raise ValueError(f"num_branches must be >= 2, got {num_branches}")
         if channels % groups:
             raise ValueError(f"groups ({groups}) must divide channels ({channels})")
-        self.reduction = _require_reduction(channels, reduction)
+        self.reduction = require_reduction(channels, reduction)
         self.num_branches, self.groups, self.stride = num_branches, groups, stride
         self.branches = nn.ModuleList(
             nn.Sequential(
@@ -113,7 +118,7 @@ class SKConv(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         u = torch.stack([branch(x) for branch in self.branches], dim=1)  # (B, M, C, H', W')
         s = u.sum(dim=1).mean(dim=(2, 3))  # (B, C)
         logits = self.select(self.fuse(s))  # (B, M * C)
@@ -142,7 +147,7 @@ def sk_resnet50(num_classes: int = 1000, stride_in_3x3: bool = False, groups: in
 
     Source: Li et al., CVPR 2019, arXiv:1903.06586, Table 1.
     """
-    _require_positive_int("groups", groups)
+    require_positive_int("groups", groups)
     net = resnet50(None, num_classes, stride_in_3x3)
     for block in net.modules():
         if isinstance(block, Bottleneck):
@@ -179,8 +184,8 @@ class GCT(nn.Module):
 
     def __init__(self, channels: int, eps: float = 1e-5) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        _require_positive("eps", eps)
+        self.channels = require_positive_int("channels", channels)
+        require_positive("eps", eps)
         self.eps = eps
         self.alpha = nn.Parameter(torch.ones(1, channels, 1, 1))
         self.gamma = nn.Parameter(torch.zeros(1, channels, 1, 1))
@@ -188,7 +193,7 @@ class GCT(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = require_feature_map(x, self.channels)
         s = (
             self.alpha * (x.square().sum(dim=(2, 3), keepdim=True) + self.eps).sqrt()
         )  # (B, C, 1, 1)
@@ -238,9 +243,9 @@ class GSoP(nn.Module):
 
     def __init__(self, channels: int, hidden: int = 128, stride: int = 1) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.hidden = _require_positive_int("hidden", hidden)
-        self.stride = _require_positive_int("stride", stride)
+        self.channels = require_positive_int("channels", channels)
+        self.hidden = require_positive_int("hidden", hidden)
+        self.stride = require_positive_int("stride", stride)
         self.reduce = nn.Sequential(
             nn.ReLU(),
             nn.Conv2d(channels, hidden, 1, stride=stride),
@@ -253,7 +258,7 @@ class GSoP(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         cov = covariance(self.reduce(x))  # (B, c', c')
         rows = self.row_bn(cov[:, :, :, None])  # (B, c', c', 1): channel i holds row i
         out = self.row_conv(rows)  # (B, 4 c', 1, 1)
@@ -344,9 +349,9 @@ def fca_frequencies(num_freq: int = 16, dct_size: int = 7) -> list[tuple[int, in
         TypeError: if ``num_freq`` or ``dct_size`` is not an int.
         ValueError: if ``num_freq`` is not in 1, 2, 4, 8, 16, 32 or ``dct_size < 7``.
     """
-    if _require_int("num_freq", num_freq) not in (1, 2, 4, 8, 16, 32):
+    if require_int("num_freq", num_freq) not in (1, 2, 4, 8, 16, 32):
         raise ValueError(f"num_freq must be one of 1, 2, 4, 8, 16, 32, got {num_freq!r}")
-    _require_int("dct_size", dct_size, minimum=7)
+    require_int("dct_size", dct_size, minimum=7)
     step = dct_size // 7
     return [(u * step, v * step) for u, v in zip(_TOP_U[:num_freq], _TOP_V[:num_freq])]
 
@@ -362,7 +367,7 @@ def dct_filters(size: int, frequencies: list[tuple[int, int]]) -> torch.Tensor:
         TypeError: if ``size`` is not an int. ValueError: if ``size < 1`` or ``frequencies``
             is empty.
     """
-    _require_positive_int("size", size)
+    require_positive_int("size", size)
     if not frequencies:
         raise ValueError("frequencies must be a non-empty list of (u, v) pairs")
     pos = torch.arange(size, dtype=torch.float64) + 0.5
@@ -411,11 +416,11 @@ class FcaLayer(nn.Module):
         frequencies: list[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.reduction = _require_reduction(channels, reduction)
+        self.channels = require_positive_int("channels", channels)
+        self.reduction = require_reduction(channels, reduction)
         if frequencies is None:
             frequencies = fca_frequencies(num_freq, dct_size)
-        _require_positive_int("dct_size", dct_size)
+        require_positive_int("dct_size", dct_size)
         if not frequencies or any(not (0 <= f < dct_size) for uv in frequencies for f in uv):
             raise ValueError(
                 f"frequencies must be (u, v) pairs in 0..{dct_size - 1}, got {frequencies!r}"
@@ -444,7 +449,7 @@ class FcaLayer(nn.Module):
         return (x * self.dct_weight).sum(dim=(2, 3))  # (B, C)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         weights = self.excitation(self.squeeze(x))[:, :, None, None]  # (B, C, 1, 1)
         self.attention_weights = weights.detach()
         return x * weights

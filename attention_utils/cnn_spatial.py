@@ -29,9 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import _require_int, _require_positive_int, _require_tensor
+from .checks import require_feature_map, require_int, require_positive_int, require_tensor
 from .resnet import register_attention
-from .vision import _require_feature_map
 
 __all__ = [
     "AttentionRefinementModule",
@@ -60,8 +59,8 @@ def affine_transform(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: if ``theta`` is not ``(batch_size, 2, 3)``.
     """
-    x = _require_feature_map(x, None)
-    theta = _require_tensor("theta", theta)
+    x = require_feature_map(x, None)
+    theta = require_tensor("theta", theta)
     if theta.shape != (x.shape[0], 2, 3):
         raise ValueError(f"theta must have shape ({x.shape[0]}, 2, 3), got {tuple(theta.shape)}")
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (B, H, W, 2)
@@ -94,8 +93,8 @@ class SpatialTransformer(nn.Module):
 
     def __init__(self, channels: int, hidden: int = 32) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        _require_positive_int("hidden", hidden)
+        self.channels = require_positive_int("channels", channels)
+        require_positive_int("hidden", hidden)
         self.localization = nn.Sequential(
             nn.Conv2d(channels, 8, 5, padding=2),
             nn.MaxPool2d(2),
@@ -115,7 +114,7 @@ class SpatialTransformer(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         theta = self.localization(x).view(-1, 2, 3)  # (B, 2, 3)
         self.attention_weights = theta.detach()
         return affine_transform(x, theta)  # (B, C, H, W)
@@ -146,9 +145,9 @@ class ReverseAttention(nn.Module):
 
     def __init__(self, channels: int, hidden: int = 64, num_convs: int = 3) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        _require_positive_int("hidden", hidden)
-        _require_positive_int("num_convs", num_convs)
+        self.channels = require_positive_int("channels", channels)
+        require_positive_int("hidden", hidden)
+        require_positive_int("num_convs", num_convs)
         layers: list[nn.Module] = [nn.Conv2d(channels, hidden, 1)]
         for _ in range(num_convs):
             layers += [nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU()]
@@ -156,8 +155,8 @@ class ReverseAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, features: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
-        features = _require_feature_map(features, self.channels, self)
-        side = _require_feature_map(side, 1, self)
+        features = require_feature_map(features, self.channels, self)
+        side = require_feature_map(side, 1, self)
         if side.shape[0] != features.shape[0]:
             raise ValueError(f"side must have batch size {features.shape[0]}, got {side.shape[0]}")
         up = F.interpolate(side, size=features.shape[-2:], mode="bilinear", align_corners=False)
@@ -198,8 +197,8 @@ class DoubleAttention(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 4) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        _require_positive_int("reduction", reduction)
+        self.channels = require_positive_int("channels", channels)
+        require_positive_int("reduction", reduction)
         if channels < reduction:
             raise ValueError(f"channels ({channels}) must be >= reduction ({reduction})")
         self.reduction = reduction
@@ -209,7 +208,7 @@ class DoubleAttention(nn.Module):
         self.attention_weights: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         b, _, h, w = x.shape
         a = self.conv_a(x).flatten(2)  # (B, m, HW)
         gather = torch.softmax(self.conv_b(x).flatten(2), dim=2)  # (B, n, HW)
@@ -286,10 +285,10 @@ class ResidualAttentionModule(nn.Module):
 
     def __init__(self, channels: int, p: int = 1, t: int = 2, depth: int = 1) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        _require_int("p", p, minimum=0)
-        _require_positive_int("t", t)
-        _require_positive_int("depth", depth)
+        self.channels = require_positive_int("channels", channels)
+        require_int("p", p, minimum=0)
+        require_positive_int("t", t)
+        require_positive_int("depth", depth)
         self.pre = nn.Sequential(*(_PreActUnit(channels) for _ in range(p)))
         self.trunk = nn.Sequential(*(_PreActUnit(channels) for _ in range(t)))
         self.mask = nn.Sequential(
@@ -306,7 +305,7 @@ class ResidualAttentionModule(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.pre(_require_feature_map(x, self.channels, self))
+        x = self.pre(require_feature_map(x, self.channels, self))
         m = self.mask(x)  # (B, C, H, W), in (0, 1)
         self.attention_weights = m.detach()
         return self.post((1 + m) * self.trunk(x))  # (B, C, H, W)
@@ -334,7 +333,7 @@ class AttentionRefinementModule(nn.Module):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
+        self.channels = require_positive_int("channels", channels)
         self.gate = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),
             nn.Conv2d(channels, channels, 1, bias=False),
@@ -344,7 +343,7 @@ class AttentionRefinementModule(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         weights = self.gate(x)  # (B, C, 1, 1)
         self.attention_weights = weights.detach()
         return x * weights
@@ -376,10 +375,10 @@ class FeatureFusionModule(nn.Module):
         self, spatial_channels: int, context_channels: int, out_channels: int, reduction: int = 1
     ) -> None:
         super().__init__()
-        self.spatial_channels = _require_positive_int("spatial_channels", spatial_channels)
-        self.context_channels = _require_positive_int("context_channels", context_channels)
-        _require_positive_int("out_channels", out_channels)
-        _require_positive_int("reduction", reduction)
+        self.spatial_channels = require_positive_int("spatial_channels", spatial_channels)
+        self.context_channels = require_positive_int("context_channels", context_channels)
+        require_positive_int("out_channels", out_channels)
+        require_positive_int("reduction", reduction)
         hidden = max(out_channels // reduction, 1)
         self.fuse = nn.Sequential(
             nn.Conv2d(spatial_channels + context_channels, out_channels, 1, bias=False),
@@ -396,8 +395,8 @@ class FeatureFusionModule(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x_spatial: torch.Tensor, x_context: torch.Tensor) -> torch.Tensor:
-        x_spatial = _require_feature_map(x_spatial, self.spatial_channels, self)
-        x_context = _require_feature_map(x_context, self.context_channels, self)
+        x_spatial = require_feature_map(x_spatial, self.spatial_channels, self)
+        x_context = require_feature_map(x_context, self.context_channels, self)
         if x_spatial.shape[0] != x_context.shape[0] or x_spatial.shape[-2:] != x_context.shape[-2:]:
             raise ValueError(
                 "x_spatial and x_context must have the same batch size, height and "

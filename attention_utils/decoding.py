@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .checks import _require_positive_int, _require_real
+from .checks import require_positive_int, require_real
 
 __all__ = ["beam_search", "bleu", "exact_match", "greedy_decode"]
 
@@ -66,7 +66,7 @@ def greedy_decode(
             ``num_steps`` that is not a positive int.
     """
     _check_net_and_source(net, src, src_valid_lens)
-    _require_positive_int("num_steps", num_steps)
+    require_positive_int("num_steps", num_steps)
     net.eval()
     state = net.decoder.init_state(net.encoder(src, src_valid_lens), src_valid_lens)
     X = torch.full((src.shape[0], 1), bos, dtype=torch.long)  # (batch_size, 1)
@@ -136,9 +136,9 @@ def beam_search(
         raise ValueError(f"src must hold one sentence, got a batch of {src.shape[0]}")
     valid = torch.tensor([src_valid_len]) if isinstance(src_valid_len, int) else src_valid_len
     _check_net_and_source(net, src, valid)
-    _require_positive_int("num_steps", num_steps)
-    k = _require_positive_int("beam_size", beam_size)
-    alpha = _require_real("alpha", alpha)
+    require_positive_int("num_steps", num_steps)
+    k = require_positive_int("beam_size", beam_size)
+    alpha = require_real("alpha", alpha)
     net.eval()
     state = net.decoder.init_state(net.encoder(src, valid), valid)
     beams: list[list[int]] = [[]]
@@ -201,7 +201,7 @@ def bleu(pred_seq: str | Sequence[str], label_seq: str | Sequence[str], k: int =
     Source: Papineni et al., ACL 2002; D2L section 10.7.6.
     """
     pred_tokens, label_tokens = _tokens("pred_seq", pred_seq), _tokens("label_seq", label_seq)
-    k = _require_positive_int("k", k)
+    k = require_positive_int("k", k)
     len_pred, len_label = len(pred_tokens), len(label_tokens)
     if len_pred == 0:
         return 0.0

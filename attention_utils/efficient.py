@@ -28,8 +28,15 @@ import math
 import torch
 from torch.nn import functional as F
 
-from .checks import _require_bool, _require_positive, _require_positive_int, _require_tensor
-from .scoring import _check_qkv, _check_same_d, _check_valid_lens
+from .checks import (
+    check_qkv,
+    check_same_d,
+    check_valid_lens,
+    require_bool,
+    require_positive,
+    require_positive_int,
+    require_tensor,
+)
 
 __all__ = ["elu_feature_map", "flash_attention", "linear_attention", "online_softmax"]
 
@@ -63,8 +70,8 @@ def online_softmax(X: torch.Tensor, block_size: int = 128) -> torch.Tensor:
 
     Source: Milakov and Gimelshein, 2018, arXiv:1805.02867, algorithm 3.
     """
-    _require_tensor("X", X)
-    _require_positive_int("block_size", block_size)
+    require_tensor("X", X)
+    require_positive_int("block_size", block_size)
     if X.dim() == 0 or X.shape[-1] == 0:
         raise ValueError(f"X must have shape (..., n) with n >= 1, got {tuple(X.shape)}")
     running_max = torch.full(X.shape[:-1], -math.inf, dtype=X.dtype, device=X.device)  # (...,)
@@ -258,15 +265,15 @@ def flash_attention(
     Source: Dao et al., NeurIPS 2022, arXiv:2205.14135, algorithm 1 (forward) and appendix B
     (backward); Rabe and Staats, 2021, arXiv:2112.05682.
     """
-    _check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
-    _check_same_d(queries, keys)
-    _require_bool("causal", causal)
-    _require_positive_int("block_size", block_size)
+    check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
+    check_same_d(queries, keys)
+    require_bool("causal", causal)
+    require_positive_int("block_size", block_size)
     scale = (
-        1.0 / math.sqrt(queries.shape[-1]) if scale is None else _require_positive("scale", scale)
+        1.0 / math.sqrt(queries.shape[-1]) if scale is None else require_positive("scale", scale)
     )
     if valid_lens is not None:
-        _check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
+        check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
         valid_lens = valid_lens.to(queries.device)
     if queries.shape[-2] == 0:
         return queries.new_zeros(*queries.shape[:-1], values.shape[-1])  # (..., 0, value_size)
@@ -290,7 +297,7 @@ def elu_feature_map(X: torch.Tensor) -> torch.Tensor:
 
     Katharopoulos et al., ICML 2020, arXiv:2006.16236, eq. (7).
     """
-    _require_tensor("X", X)
+    require_tensor("X", X)
     return F.elu(X) + 1.0  # X's shape
 
 
@@ -333,10 +340,10 @@ def linear_attention(
     Source: Katharopoulos et al., "Transformers are RNNs", ICML 2020, arXiv:2006.16236,
     eqs. (4)-(9).
     """
-    _check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
-    _check_same_d(queries, keys)
-    _require_bool("causal", causal)
-    _require_positive_int("chunk_size", chunk_size)
+    check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
+    check_same_d(queries, keys)
+    require_bool("causal", causal)
+    require_positive_int("chunk_size", chunk_size)
     num_queries, num_keys = queries.shape[-2], keys.shape[-2]
     if causal and num_queries != num_keys:
         raise ValueError(
@@ -347,7 +354,7 @@ def linear_attention(
     if valid_lens is not None:
         if not isinstance(valid_lens, torch.Tensor) or valid_lens.dim() != 1:
             raise ValueError("valid_lens of linear_attention must have shape (batch_size,)")
-        _check_valid_lens(valid_lens, queries.shape[0], num_queries, num_keys)
+        check_valid_lens(valid_lens, queries.shape[0], num_queries, num_keys)
         lens = valid_lens.to(keys.device).reshape(-1, *([1] * (keys.dim() - 1)))  # (b, 1, ..., 1)
         key_pos = torch.arange(num_keys, device=keys.device).unsqueeze(-1)  # (num_keys, 1)
         phi_k = phi_k * (key_pos < lens)  # (..., num_keys, d): a masked key adds nothing

@@ -25,11 +25,11 @@ import torch
 from torch import nn
 
 from .checks import (
-    _require_choice,
-    _require_dtype,
-    _require_positive,
-    _require_real,
-    _require_tensor,
+    require_choice,
+    require_dtype,
+    require_positive,
+    require_real,
+    require_tensor,
 )
 
 __all__ = [
@@ -49,7 +49,7 @@ def gaussian_kernel(u: torch.Tensor) -> torch.Tensor:
     Raises:
         TypeError: if ``u`` is not a floating-point tensor.
     """
-    _require_tensor("u", u)
+    require_tensor("u", u)
     return torch.exp(-(u**2) / 2) / math.sqrt(2 * math.pi)
 
 
@@ -59,7 +59,7 @@ def boxcar_kernel(u: torch.Tensor) -> torch.Tensor:
     Raises:
         TypeError: if ``u`` is not a floating-point tensor.
     """
-    _require_tensor("u", u)
+    require_tensor("u", u)
     return (u.abs() <= 1).to(u.dtype) / 2
 
 
@@ -69,7 +69,7 @@ def epanechnikov_kernel(u: torch.Tensor) -> torch.Tensor:
     Raises:
         TypeError: if ``u`` is not a floating-point tensor.
     """
-    _require_tensor("u", u)
+    require_tensor("u", u)
     return 0.75 * torch.clamp(1 - u**2, min=0)
 
 
@@ -86,7 +86,7 @@ def _check_queries_keys_values(
 ) -> None:
     """Raise a clear error unless the three tensors have shapes the estimator accepts."""
     for name, tensor in (("queries", queries), ("keys", keys), ("values", values)):
-        _require_tensor(name, tensor)
+        require_tensor(name, tensor)
     if not queries.dtype == keys.dtype == values.dtype:
         raise TypeError(
             "queries, keys and values must share a dtype, got "
@@ -166,8 +166,8 @@ def nadaraya_watson(
             infinite ``bandwidth``, or an unknown ``kernel`` (the message lists the known ones).
     """
     _check_queries_keys_values(queries, keys, values)
-    bandwidth = _require_positive("bandwidth", bandwidth)
-    _require_choice("kernel", kernel, sorted(KERNELS))
+    bandwidth = require_positive("bandwidth", bandwidth)
+    require_choice("kernel", kernel, sorted(KERNELS))
     if kernel == "gaussian":
         weights = torch.softmax(_gaussian_scores(queries, keys, bandwidth), dim=-1)
         # (num_queries, num_keys)
@@ -198,8 +198,8 @@ def leave_one_out(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch
         TypeError: if ``x`` or ``y`` is not a floating-point tensor.
         ValueError: if ``x`` and ``y`` are not 1-D of the same length n >= 2.
     """
-    _require_tensor("x", x)
-    _require_tensor("y", y)
+    require_tensor("x", x)
+    require_tensor("y", y)
     if x.dim() != 1 or y.shape != x.shape:
         raise ValueError(
             f"x and y must both have shape (n,), got {tuple(x.shape)} and {tuple(y.shape)}"
@@ -236,7 +236,7 @@ class NWKernelRegression(nn.Module):
 
     def __init__(self, w: float = 1.0) -> None:
         super().__init__()
-        self.w = nn.Parameter(torch.tensor([_require_real("w", w)]))
+        self.w = nn.Parameter(torch.tensor([require_real("w", w)]))
         self.attention_weights: torch.Tensor | None = None
 
     def forward(
@@ -256,7 +256,7 @@ class NWKernelRegression(nn.Module):
             TypeError, ValueError: as :func:`nadaraya_watson` for bad inputs.
         """
         _check_queries_keys_values(queries, keys, values)
-        _require_dtype("queries", queries, self)
+        require_dtype("queries", queries, self)
         scores = -(((queries.unsqueeze(-1) - keys) * self.w) ** 2) / 2  # (num_queries, num_keys)
         weights = torch.softmax(scores, dim=-1)  # (num_queries, num_keys)
         self.attention_weights = weights.detach()

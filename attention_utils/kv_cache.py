@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-from .checks import _require_bool, _require_tensor
+from .checks import require_bool, require_tensor
 
 __all__ = ["KVCache"]
 
@@ -54,7 +54,7 @@ class KVCache:
     """
 
     def __init__(self, static: bool = False) -> None:
-        self.static = _require_bool("static", static)
+        self.static = require_bool("static", static)
         self.keys: torch.Tensor | None = None
         self.values: torch.Tensor | None = None
 
@@ -90,8 +90,8 @@ class KVCache:
             ValueError: if the tensors are not 4-D, do not match each other or the stored ones
                 outside the step axis, or the cache is static and already filled.
         """
-        _require_tensor("keys", keys)
-        _require_tensor("values", values)
+        require_tensor("keys", keys)
+        require_tensor("values", values)
         if keys.dim() != 4 or values.dim() != 4 or keys.shape[:3] != values.shape[:3]:
             raise ValueError(
                 "keys and values must have shape (batch_size, num_heads, num_new, head_dim) with "

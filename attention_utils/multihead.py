@@ -22,12 +22,12 @@ import torch
 from torch import nn
 
 from .checks import (
-    _check_qkv,
-    _check_valid_lens,
-    _require_bool,
-    _require_dtype,
-    _require_positive_int,
-    _require_probability,
+    check_qkv,
+    check_valid_lens,
+    require_bool,
+    require_dtype,
+    require_positive_int,
+    require_probability,
 )
 from .kv_cache import KVCache
 from .scoring import DotProductAttention
@@ -68,7 +68,7 @@ def split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
         TypeError: if ``X`` is not a tensor or ``num_heads`` is not an int.
         ValueError: if ``X`` is not 3-D or ``num_hiddens`` is not divisible by ``num_heads``.
     """
-    _require_positive_int("num_heads", num_heads)
+    require_positive_int("num_heads", num_heads)
     if not isinstance(X, torch.Tensor):
         raise TypeError(f"X must be a torch.Tensor, got {type(X).__name__}")
     if X.dim() != 3:
@@ -170,24 +170,24 @@ class MultiHeadAttention(nn.Module):
             ("num_hiddens", num_hiddens),
             ("num_heads", num_heads),
         ):
-            _require_positive_int(name, value)
+            require_positive_int(name, value)
         if num_hiddens % num_heads:
             raise ValueError(
                 f"num_hiddens = {num_hiddens} must be divisible by num_heads = {num_heads}: "
                 "each head gets num_hiddens / num_heads features"
             )
         num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
-        _require_positive_int("num_kv_heads", num_kv_heads)
+        require_positive_int("num_kv_heads", num_kv_heads)
         if num_heads % num_kv_heads:
             raise ValueError(
                 f"num_heads = {num_heads} must be divisible by num_kv_heads = {num_kv_heads}: "
                 "each key-value head serves num_heads / num_kv_heads query heads"
             )
-        _require_bool("bias", bias)
+        require_bool("bias", bias)
         self.num_heads = num_heads
         self.num_kv_heads = num_kv_heads
         kv_hiddens = num_kv_heads * (num_hiddens // num_heads)  # the key-value heads' total width
-        self.attention = DotProductAttention(_require_probability("dropout", dropout), need_weights)
+        self.attention = DotProductAttention(require_probability("dropout", dropout), need_weights)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)
         self.W_k = nn.Linear(key_size, kv_hiddens, bias=bias)
         self.W_v = nn.Linear(value_size, kv_hiddens, bias=bias)
@@ -200,7 +200,7 @@ class MultiHeadAttention(nn.Module):
 
     @need_weights.setter
     def need_weights(self, value: bool) -> None:
-        self.attention.need_weights = _require_bool("need_weights", value)
+        self.attention.need_weights = require_bool("need_weights", value)
 
     @property
     def attention_weights(self) -> torch.Tensor | None:
@@ -208,7 +208,7 @@ class MultiHeadAttention(nn.Module):
         return self.attention.attention_weights
 
     def _check_inputs(self, queries: object, keys: object, values: object) -> None:
-        _check_qkv(queries, keys, values, self.W_q.in_features, self.W_k.in_features)
+        check_qkv(queries, keys, values, self.W_q.in_features, self.W_k.in_features)
         if queries.dim() != 3:
             raise ValueError(
                 "queries, keys and values must be 3-D, (batch_size, num_queries, query_size) etc., "
@@ -220,7 +220,7 @@ class MultiHeadAttention(nn.Module):
                 f"value_size={self.W_v.in_features}), "
                 f"got {tuple(values.shape)}"
             )
-        _require_dtype("queries", queries, self)
+        require_dtype("queries", queries, self)
 
     def _attend(
         self,
@@ -286,7 +286,7 @@ class MultiHeadAttention(nn.Module):
                 rank or sizes, and for bad ``valid_lens``; the message names the expected shape.
         """
         self._check_inputs(queries, keys, values)
-        _require_bool("causal", causal)
+        require_bool("causal", causal)
         if cache is not None and not isinstance(cache, KVCache):
             raise TypeError(f"cache must be None or a KVCache, got {type(cache).__name__}")
         num_keys = keys.shape[1]
@@ -294,7 +294,7 @@ class MultiHeadAttention(nn.Module):
             filled = cache.static and cache.is_filled
             num_keys = cache.num_steps if filled else num_keys + cache.num_steps
         if valid_lens is not None:
-            _check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], num_keys)
+            check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], num_keys)
         return self._attend(queries, keys, values, valid_lens, causal, cache)
 
 

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .checks import _require_bool, _require_positive_int
-from .vision import CBAM, ECA, SEBlock, SimAM, _require_feature_map
+from .checks import require_bool, require_feature_map, require_positive_int
+from .vision import CBAM, ECA, SEBlock, SimAM
 
 __all__ = [
     "ATTENTION_MODULES",
@@ -133,7 +133,7 @@ def register_attention(
         raise ValueError("name must not be empty")
     if place not in ATTENTION_PLACES:
         raise ValueError(f"place must be one of {ATTENTION_PLACES}, got {place!r}")
-    _require_bool("replace", replace)
+    require_bool("replace", replace)
     if blocks is not None and not callable(blocks):
         raise TypeError(f"blocks must be None or callable, got {type(blocks).__name__}")
     key = name.lower()
@@ -187,7 +187,7 @@ def make_attention(attention: str | None, channels: int, **kwargs: object) -> nn
             ``channels < 1``; the factory's own errors for bad ``kwargs``.
     """
     entry = _entry(attention)
-    _require_positive_int("channels", channels)
+    require_positive_int("channels", channels)
     return nn.Identity() if entry is None else entry(channels, **kwargs)
 
 
@@ -237,10 +237,10 @@ class Bottleneck(nn.Module):
         stride_in_3x3: bool = True,
     ) -> None:
         super().__init__()
-        _require_positive_int("in_channels", in_channels)
-        _require_positive_int("planes", planes)
-        _require_positive_int("stride", stride)
-        _require_bool("stride_in_3x3", stride_in_3x3)
+        require_positive_int("in_channels", in_channels)
+        require_positive_int("planes", planes)
+        require_positive_int("stride", stride)
+        require_bool("stride_in_3x3", stride_in_3x3)
         entry = _entry(attention)
         out_channels = planes * self.expansion
         s1, s3 = (1, stride) if stride_in_3x3 else (stride, 1)
@@ -307,9 +307,9 @@ class ResNet(nn.Module):
                 f"layers must be a sequence of 4 ints (blocks per stage), got {layers!r}"
             )
         for i, blocks in enumerate(layers):
-            _require_positive_int(f"layers[{i}]", blocks)
+            require_positive_int(f"layers[{i}]", blocks)
         entry = _entry(attention)
-        _require_positive_int("num_classes", num_classes)
+        require_positive_int("num_classes", num_classes)
         self.stem = nn.Sequential(
             nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
             nn.BatchNorm2d(64),
@@ -336,7 +336,7 @@ class ResNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, 3)
+        x = require_feature_map(x, 3)
         x = self.stem(x)  # (batch_size, 64, H/4, W/4)
         x = self.stages(x)  # (batch_size, 2048, H/32, W/32)
         return self.fc(self.pool(x).flatten(1))  # (batch_size, num_classes)

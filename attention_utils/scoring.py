@@ -41,16 +41,16 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import (
-    _check_attn_mask,
-    _check_qkv,
-    _check_same_d,
-    _check_valid_lens,
-    _require_bool,
-    _require_dtype,
-    _require_positive,
-    _require_positive_int,
-    _require_probability,
-    _require_tensor,
+    check_attn_mask,
+    check_qkv,
+    check_same_d,
+    check_valid_lens,
+    require_bool,
+    require_dtype,
+    require_positive,
+    require_positive_int,
+    require_probability,
+    require_tensor,
 )
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "BilinearAttention",
     "DotProductAttention",
     "attention",
+    "attention_pool",
     "masked_softmax",
     "valid_lens_to_mask",
 ]
@@ -139,14 +140,14 @@ def valid_lens_to_mask(
         ValueError: if its shape is neither ``(batch_size,)`` nor ``(batch_size, num_queries)``,
             or an entry is negative or larger than ``num_keys``.
     """
-    _require_positive_int("num_queries", num_queries)
-    _require_positive_int("num_keys", num_keys)
+    require_positive_int("num_queries", num_queries)
+    require_positive_int("num_keys", num_keys)
     if valid_lens is None:
         return None
     batch_size = (
         valid_lens.shape[0] if isinstance(valid_lens, torch.Tensor) and valid_lens.dim() else -1
     )
-    _check_valid_lens(valid_lens, batch_size, num_queries, num_keys)
+    check_valid_lens(valid_lens, batch_size, num_queries, num_keys)
     mask = _valid_lens_mask(valid_lens, 3, num_keys)  # (batch_size, 1 or num_queries, num_keys)
     return mask.expand(batch_size, num_queries, num_keys)  # (batch_size, num_queries, num_keys)
 
@@ -182,7 +183,7 @@ def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Te
     Source: D2L sec. 11.3 (arXiv:2106.11342), which fills with -1e6; the dtype's minimum here keeps
     float16 finite, and the explicit zeroing defines the all-masked row.
     """
-    _require_tensor("X", X)
+    require_tensor("X", X)
     if X.dim() < 2:
         raise ValueError(
             f"X must have shape (batch_size, ..., num_queries, num_keys), got {tuple(X.shape)}"
@@ -196,7 +197,7 @@ def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Te
             f"(batch_size, ..., num_queries, num_keys), got {tuple(X.shape)}"
         )
     num_queries = X.shape[-2] if X.dim() >= 3 else 1
-    _check_valid_lens(valid_lens, X.shape[0], num_queries, X.shape[-1])
+    check_valid_lens(valid_lens, X.shape[0], num_queries, X.shape[-1])
     mask = _valid_lens_mask(valid_lens.to(X.device), X.dim(), X.shape[-1])
     return _masked_softmax(X, mask)  # (batch_size, ..., num_queries, num_keys)
 
@@ -211,6 +212,70 @@ def _pool(
     weights = _masked_softmax(scores, mask)  # (..., num_queries, num_keys)
     dropped = F.dropout(weights, dropout_p) if dropout_p > 0 else weights
     return dropped @ values, weights  # (..., num_queries, value_size), (..., nq, nk)
+
+
+def attention_pool(
+    scores: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention pooling with precomputed scores: ``softmax(scores, masked) @ values``.
+
+    The tail that every scoring function shares, public for the layers whose scores are not a
+    scaled dot product (additive scoring, a learned query, outlook attention, a precomputed bias):
+    ``weights = masked_softmax(scores)`` under ``mask``, dropout on the weights, then
+    ``output = weights @ values``. Masked scores are filled with the dtype's most negative finite
+    value and masked weights are set to exactly 0, so a query whose keys are all masked gets the
+    zero vector, as in :func:`attention`.
+
+    Args:
+        scores: floating point, ``(..., num_queries, num_keys)``.
+        values: ``(..., num_keys, value_size)``, the same dtype; leading dimensions broadcast.
+        mask: None, or a bool tensor that broadcasts to ``scores`` (True = the key takes part).
+        dropout_p: dropout probability on the weights, in [0, 1).
+
+    Returns:
+        ``(output, weights)``: ``(..., num_queries, value_size)`` and the weights before dropout,
+        ``(..., num_queries, num_keys)``, still in the autograd graph.
+
+    Raises:
+        TypeError: if ``scores`` or ``values`` is not a floating tensor, their dtypes differ, or
+            ``mask`` is not a bool tensor.
+        ValueError: if ``values`` does not have ``num_keys`` rows, the mask does not broadcast to
+            the scores, or ``dropout_p`` is outside [0, 1).
+
+    Source: D2L sec. 11.3 (arXiv:2106.11342), attention pooling; Bahdanau et al. 2015,
+    arXiv:1409.0473, for the softmax over precomputed (additive) scores.
+    """
+    require_tensor("scores", scores)
+    require_tensor("values", values)
+    if scores.dim() < 2 or values.dim() < 2:
+        raise ValueError(
+            "scores must have shape (..., num_queries, num_keys) and values "
+            f"(..., num_keys, value_size), got {tuple(scores.shape)} and {tuple(values.shape)}"
+        )
+    if values.dtype != scores.dtype:
+        raise TypeError(
+            f"values must have the dtype of scores ({scores.dtype}), got {values.dtype}"
+        )
+    if values.shape[-2] != scores.shape[-1]:
+        raise ValueError(
+            f"values must have num_keys = {scores.shape[-1]} rows (scores' last dimension), got "
+            f"shape {tuple(values.shape)}"
+        )
+    dropout_p = require_probability("dropout_p", dropout_p)
+    if mask is not None:
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+            raise TypeError(f"mask must be a bool tensor or None, got {type(mask).__name__}")
+        try:
+            torch.broadcast_shapes(mask.shape, scores.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"mask of shape {tuple(mask.shape)} does not broadcast to scores of shape "
+                f"{tuple(scores.shape)}"
+            ) from None
+    return _pool(scores, values, mask, dropout_p)
 
 
 def _fused(
@@ -335,18 +400,18 @@ def attention(
     Source: Vaswani et al., "Attention is all you need", NeurIPS 2017, arXiv:1706.03762,
     sec. 3.2.1, eq. (1).
     """
-    _check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
-    _check_same_d(queries, keys)
-    dropout_p = _require_probability("dropout_p", dropout_p)
-    _require_bool("need_weights", need_weights)
-    _require_bool("causal", causal)
+    check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
+    check_same_d(queries, keys)
+    dropout_p = require_probability("dropout_p", dropout_p)
+    require_bool("need_weights", need_weights)
+    require_bool("causal", causal)
     if scale is not None:
-        scale = _require_positive("scale", scale)
+        scale = require_positive("scale", scale)
     if valid_lens is not None:
-        _check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
+        check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
     if attn_mask is not None:
         scores_shape = torch.Size((*queries.shape[:-1], keys.shape[-2]))
-        _check_attn_mask(attn_mask, queries.dtype, scores_shape)
+        check_attn_mask(attn_mask, queries.dtype, scores_shape)
     return _attention(
         queries, keys, values, valid_lens, attn_mask, dropout_p, need_weights, scale, causal
     )
@@ -369,10 +434,10 @@ class _ScoredAttention(nn.Module):
     ) -> None:
         super().__init__()
         self._sizes = tuple(
-            None if size is None else _require_positive_int(name, size)
+            None if size is None else require_positive_int(name, size)
             for name, size in (("query_size", query_size), ("key_size", key_size))
         )
-        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         self.attention_weights: torch.Tensor | None = None
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -380,8 +445,8 @@ class _ScoredAttention(nn.Module):
         raise NotImplementedError
 
     def _check_inputs(self, queries: object, keys: object, values: object) -> None:
-        _check_qkv(queries, keys, values, *self._sizes)
-        _require_dtype("queries", queries, self)
+        check_qkv(queries, keys, values, *self._sizes)
+        require_dtype("queries", queries, self)
 
     def _dropout_p(self) -> float:
         return self.dropout.p if self.training else 0.0
@@ -428,9 +493,9 @@ class _ScoredAttention(nn.Module):
                 parameters), rank or sizes, and for bad ``valid_lens``.
         """
         self._check_inputs(queries, keys, values)
-        _require_bool("causal", causal)
+        require_bool("causal", causal)
         if valid_lens is not None:
-            _check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
+            check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
         return self._attend(queries, keys, values, valid_lens, causal)
 
 
@@ -460,7 +525,7 @@ class AdditiveAttention(_ScoredAttention):
 
     def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float) -> None:
         super().__init__(dropout, query_size, key_size)
-        _require_positive_int("num_hiddens", num_hiddens)
+        require_positive_int("num_hiddens", num_hiddens)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
         self.w_v = nn.Linear(num_hiddens, 1, bias=False)
@@ -498,7 +563,7 @@ class DotProductAttention(_ScoredAttention):
 
     def __init__(self, dropout: float, need_weights: bool = True) -> None:
         super().__init__(dropout)
-        self.need_weights = _require_bool("need_weights", need_weights)
+        self.need_weights = require_bool("need_weights", need_weights)
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``q^T k / sqrt(d)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
@@ -506,8 +571,8 @@ class DotProductAttention(_ScoredAttention):
         return (queries * scale) @ keys.transpose(-2, -1)  # (..., num_queries, num_keys)
 
     def _check_inputs(self, queries: object, keys: object, values: object) -> None:
-        _check_qkv(queries, keys, values)
-        _check_same_d(queries, keys)
+        check_qkv(queries, keys, values)
+        check_same_d(queries, keys)
 
     def _attend(
         self,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import _require_positive_int, _require_probability
+from .checks import require_positive_int, require_probability
 from .scoring import AdditiveAttention, _key_mask, _pool
 
 __all__ = [
@@ -97,9 +97,9 @@ class Seq2SeqEncoder(nn.Module):
             ("vocab_size", vocab_size), ("embed_size", embed_size),
             ("num_hiddens", num_hiddens), ("num_layers", num_layers),
         ):  # fmt: skip
-            _require_positive_int(name, value)
+            require_positive_int(name, value)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         self.rnn = _gru(embed_size, num_hiddens, num_layers, dropout)
 
     def forward(
@@ -161,9 +161,9 @@ class Seq2SeqDecoder(nn.Module):
             ("vocab_size", vocab_size), ("embed_size", embed_size),
             ("num_hiddens", num_hiddens), ("num_layers", num_layers),
         ):  # fmt: skip
-            _require_positive_int(name, value)
+            require_positive_int(name, value)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         self.rnn = _gru(embed_size + num_hiddens, num_hiddens, num_layers, dropout)
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
@@ -233,10 +233,10 @@ class Seq2SeqAttentionDecoder(nn.Module):
             ("vocab_size", vocab_size), ("embed_size", embed_size),
             ("num_hiddens", num_hiddens), ("num_layers", num_layers),
         ):  # fmt: skip
-            _require_positive_int(name, value)
+            require_positive_int(name, value)
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         self.rnn = _gru(embed_size + num_hiddens, num_hiddens, num_layers, dropout)
         self.dense = nn.Linear(num_hiddens, vocab_size)
         self.attention_weights: torch.Tensor | None = None

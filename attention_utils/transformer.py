@@ -25,14 +25,14 @@ import torch
 from torch import nn
 
 from .checks import (
-    _check_valid_lens,
-    _raise_valid_lens_range,
-    _require_bool,
-    _require_dtype,
-    _require_positive_int,
-    _require_probability,
-    _require_tensor,
-    _valid_lens_out_of_range,
+    check_valid_lens,
+    raise_valid_lens_range,
+    require_bool,
+    require_dtype,
+    require_positive_int,
+    require_probability,
+    require_tensor,
+    valid_lens_out_of_range,
 )
 from .multihead import MultiHeadAttention
 
@@ -47,7 +47,7 @@ __all__ = [
 
 def _require_sequence(name: str, X: object, width: int, width_name: str) -> torch.Tensor:
     """``X`` if it is a floating ``(batch_size, num_steps, width)`` tensor, else a clear error."""
-    _require_tensor(name, X)
+    require_tensor(name, X)
     if X.dim() != 3 or X.shape[-1] != width:
         raise ValueError(
             f"{name} must have shape (batch_size, num_steps, {width_name}={width}), "
@@ -83,11 +83,11 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, num_hiddens: int, dropout: float, max_len: int = 1000) -> None:
         super().__init__()
-        _require_positive_int("num_hiddens", num_hiddens)
-        _require_positive_int("max_len", max_len)
+        require_positive_int("num_hiddens", num_hiddens)
+        require_positive_int("max_len", max_len)
         if num_hiddens % 2:
             raise ValueError(f"num_hiddens must be even (sin and cos in pairs), got {num_hiddens}")
-        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         positions = torch.arange(max_len, dtype=torch.float64)[:, None]  # (max_len, 1)
         exponents = torch.arange(0, num_hiddens, 2, dtype=torch.float64) / num_hiddens
         angles = positions / torch.pow(10000.0, exponents)  # (max_len, num_hiddens / 2)
@@ -145,7 +145,7 @@ class PositionWiseFFN(nn.Module):
             ("ffn_num_hiddens", ffn_num_hiddens),
             ("ffn_num_outputs", ffn_num_outputs),
         ):
-            _require_positive_int(name, value)
+            require_positive_int(name, value)
         self.dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)
         self.relu = nn.ReLU()
         self.dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs)
@@ -159,13 +159,13 @@ class PositionWiseFFN(nn.Module):
             TypeError: if ``X`` is not a floating tensor of the parameters' dtype.
             ValueError: if ``X``'s last dimension is not ``ffn_num_input``.
         """
-        _require_tensor("X", X)
+        require_tensor("X", X)
         if X.dim() == 0 or X.shape[-1] != self.dense1.in_features:
             raise ValueError(
                 f"X must have shape (..., ffn_num_input={self.dense1.in_features}), "
                 f"got {tuple(X.shape)}"
             )
-        _require_dtype("X", X, self)
+        require_dtype("X", X, self)
         return self._forward(X)
 
     def _forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -197,8 +197,8 @@ class AddNorm(nn.Module):
                 f"norm_shape must be an int or a tuple of ints, got {type(norm_shape).__name__}"
             )
         for size in sizes:
-            _require_positive_int("norm_shape", size)
-        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+            require_positive_int("norm_shape", size)
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         self.ln = nn.LayerNorm(norm_shape)
 
     def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
@@ -209,8 +209,8 @@ class AddNorm(nn.Module):
             ValueError: if ``X`` and ``Y`` have different shapes, or their trailing shape is not
                 ``norm_shape``.
         """
-        _require_tensor("X", X)
-        _require_tensor("Y", Y)
+        require_tensor("X", X)
+        require_tensor("Y", Y)
         if X.shape != Y.shape:
             raise ValueError(
                 f"X and Y must have the same shape, got {tuple(X.shape)} and {tuple(Y.shape)}"
@@ -218,7 +218,7 @@ class AddNorm(nn.Module):
         norm_shape = tuple(self.ln.normalized_shape)
         if tuple(X.shape[X.dim() - len(norm_shape) :]) != norm_shape:
             raise ValueError(f"X and Y must end in norm_shape = {norm_shape}, got {tuple(X.shape)}")
-        _require_dtype("X", X, self)
+        require_dtype("X", X, self)
         return self._forward(X, Y)
 
     def _forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
@@ -262,7 +262,7 @@ class TransformerEncoderBlock(nn.Module):
         norm_first: bool = False,
     ) -> None:
         super().__init__()
-        self.norm_first = _require_bool("norm_first", norm_first)
+        self.norm_first = require_bool("norm_first", norm_first)
         self.attention = MultiHeadAttention(
             num_hiddens,
             num_hiddens,
@@ -289,9 +289,9 @@ class TransformerEncoderBlock(nn.Module):
     def _check(self, X: object, valid_lens: object, causal: object) -> None:
         _require_sequence("X", X, self.attention.W_o.out_features, "num_hiddens")
         self.attention._check_inputs(X, X, X)
-        _require_bool("causal", causal)
+        require_bool("causal", causal)
         if valid_lens is not None:
-            _check_valid_lens(valid_lens, X.shape[0], X.shape[1], X.shape[1])
+            check_valid_lens(valid_lens, X.shape[0], X.shape[1], X.shape[1])
 
     def _forward(
         self, X: torch.Tensor, valid_lens: torch.Tensor | None, causal: bool
@@ -377,8 +377,8 @@ class TransformerEncoder(nn.Module):
         norm_first: bool = False,
     ) -> None:
         super().__init__()
-        _require_positive_int("vocab_size", vocab_size)
-        _require_positive_int("num_blks", num_blks)
+        require_positive_int("vocab_size", vocab_size)
+        require_positive_int("num_blks", num_blks)
         self.num_hiddens = num_hiddens
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
@@ -403,7 +403,7 @@ class TransformerEncoder(nn.Module):
 
     @need_weights.setter
     def need_weights(self, value: bool) -> None:
-        _require_bool("need_weights", value)
+        require_bool("need_weights", value)
         for blk in self.blks:
             blk.need_weights = value
 
@@ -432,17 +432,17 @@ class TransformerEncoder(nn.Module):
             raise TypeError("X must be an integer tensor of tokens, shape (batch_size, num_steps)")
         if X.dim() != 2:
             raise ValueError(f"X must have shape (batch_size, num_steps), got {tuple(X.shape)}")
-        _require_bool("causal", causal)
+        require_bool("causal", causal)
         vocab_size, num_steps = self.embedding.num_embeddings, X.shape[1]
         flags = [((X < 0) | (X >= vocab_size)).any()]  # a token out of range
         if valid_lens is not None:
-            _check_valid_lens(valid_lens, X.shape[0], num_steps, num_steps, check_range=False)
-            flags.append(_valid_lens_out_of_range(valid_lens.to(X.device), num_steps))
+            check_valid_lens(valid_lens, X.shape[0], num_steps, num_steps, check_range=False)
+            flags.append(valid_lens_out_of_range(valid_lens.to(X.device), num_steps))
         bad = torch.stack(flags).tolist() if X.numel() else [False] * len(flags)  # one host sync
         if bad[0]:
             raise ValueError(f"tokens must lie in [0, vocab_size) = [0, {vocab_size})")
         if len(bad) > 1 and bad[1]:
-            _raise_valid_lens_range(valid_lens, num_steps)
+            raise_valid_lens_range(valid_lens, num_steps)
         H = self.embedding(X) * math.sqrt(self.num_hiddens)  # (batch_size, num_steps, num_hiddens)
         if num_steps > self.pos_encoding.P.shape[1]:
             raise ValueError(

@@ -25,10 +25,9 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .checks import _require_bool, _require_positive_int
+from .checks import check_valid_lens, require_bool, require_positive_int
 from .kv_cache import KVCache
 from .multihead import MultiHeadAttention, as_torch_multihead
-from .scoring import _check_valid_lens
 from .transformer import (
     AddNorm,
     PositionalEncoding,
@@ -117,7 +116,7 @@ class TransformerDecoderBlock(nn.Module):
         need_weights: bool = True,
     ) -> None:
         super().__init__()
-        self.norm_first = _require_bool("norm_first", norm_first)
+        self.norm_first = require_bool("norm_first", norm_first)
         n = num_hiddens
         self.attention1 = MultiHeadAttention(n, n, n, n, num_heads, dropout, use_bias, need_weights)
         self.addnorm1 = AddNorm(n, dropout)
@@ -188,7 +187,7 @@ class TransformerDecoderBlock(nn.Module):
                 f"{enc_outputs.shape[0]}"
             )
         if enc_valid_lens is not None:
-            _check_valid_lens(enc_valid_lens, X.shape[0], X.shape[1], enc_outputs.shape[1])
+            check_valid_lens(enc_valid_lens, X.shape[0], X.shape[1], enc_outputs.shape[1])
         if cache is not None and not isinstance(cache, DecoderLayerCache):
             raise TypeError(
                 f"cache must be None or a DecoderLayerCache, got {type(cache).__name__}"
@@ -234,8 +233,8 @@ class TransformerDecoder(nn.Module):
         need_weights: bool = True,
     ) -> None:
         super().__init__()
-        _require_positive_int("vocab_size", vocab_size)
-        _require_positive_int("num_blks", num_blks)
+        require_positive_int("vocab_size", vocab_size)
+        require_positive_int("num_blks", num_blks)
         self.num_hiddens = num_hiddens
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
@@ -326,7 +325,7 @@ class TransformerDecoder(nn.Module):
                 f"{enc_outputs.shape[0]}"
             )
         if enc_valid_lens is not None:
-            _check_valid_lens(enc_valid_lens, X.shape[0], X.shape[1], enc_outputs.shape[1])
+            check_valid_lens(enc_valid_lens, X.shape[0], X.shape[1], enc_outputs.shape[1])
         for i, blk in enumerate(self.blks):
             H = blk._forward(H, enc_outputs, enc_valid_lens, None if caches is None else caches[i])
             # (batch_size, num_steps, num_hiddens)
@@ -378,7 +377,7 @@ class Transformer(nn.Module):
         max_len: int = 1000,
     ) -> None:
         super().__init__()
-        _require_bool("norm_first", norm_first)
+        require_bool("norm_first", norm_first)
         self.norm_first = norm_first
         self.encoder = TransformerEncoder(
             src_vocab_size,
@@ -412,7 +411,7 @@ class Transformer(nn.Module):
 
     @need_weights.setter
     def need_weights(self, value: bool) -> None:
-        _require_bool("need_weights", value)
+        require_bool("need_weights", value)
         for m in self.modules():
             if isinstance(m, MultiHeadAttention):
                 m.need_weights = value
@@ -427,7 +426,7 @@ class Transformer(nn.Module):
                     f"got {src.shape[0]} and {tgt.shape[0]}"
                 )
         if src_valid_lens is not None:
-            _check_valid_lens(src_valid_lens, src.shape[0], src.shape[1], src.shape[1])
+            check_valid_lens(src_valid_lens, src.shape[0], src.shape[1], src.shape[1])
             if src_valid_lens.dim() != 1:
                 raise ValueError(
                     "src_valid_lens must have shape (batch_size,), "
@@ -493,8 +492,8 @@ class Transformer(nn.Module):
                 ``max_len``, or a ``use_cache`` that is not a bool.
         """
         self._check(src, None, src_valid_lens)
-        _require_positive_int("num_steps", num_steps)
-        _require_bool("use_cache", use_cache)
+        require_positive_int("num_steps", num_steps)
+        require_bool("use_cache", use_cache)
         vocab_size = self.decoder.embedding.num_embeddings
         if isinstance(bos_token, bool) or not isinstance(bos_token, int):
             raise TypeError(f"bos_token must be an int, got {type(bos_token).__name__}")
@@ -676,7 +675,7 @@ def warmup_lr(step: int, num_hiddens: int, warmup_steps: int) -> float:
         ("num_hiddens", num_hiddens),
         ("warmup_steps", warmup_steps),
     ):
-        _require_positive_int(name, value)
+        require_positive_int(name, value)
     return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
 
 

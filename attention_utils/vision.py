@@ -29,12 +29,12 @@ import torch
 from torch import nn
 
 from .checks import (
-    _require_dtype,
-    _require_int,
-    _require_positive,
-    _require_positive_int,
-    _require_real,
-    _require_tensor,
+    require_feature_map,
+    require_odd_kernel_size,
+    require_positive,
+    require_positive_int,
+    require_real,
+    require_reduction,
 )
 
 __all__ = [
@@ -46,48 +46,6 @@ __all__ = [
     "SpatialAttention",
     "eca_kernel_size",
 ]
-
-
-def _require_reduction(channels: int, reduction: object) -> int:
-    _require_int("reduction", reduction, minimum=1)
-    if channels < reduction:
-        raise ValueError(
-            f"channels ({channels}) must be >= reduction ({reduction}): the bottleneck would "
-            f"have channels // reduction = {channels // reduction} units"
-        )
-    return reduction
-
-
-def _require_odd_kernel_size(kernel_size: object) -> int:
-    _require_int("kernel_size", kernel_size, minimum=1)
-    if kernel_size % 2 == 0:
-        raise ValueError(
-            f"kernel_size must be odd so that padding kernel_size // 2 keeps the size, "
-            f"got {kernel_size}"
-        )
-    return kernel_size
-
-
-def _require_feature_map(
-    x: object, channels: int | None, module: nn.Module | None = None
-) -> torch.Tensor:
-    """``x`` if it is a floating ``(batch_size, channels, height, width)`` tensor.
-
-    With ``module``, also check that ``x`` has the dtype of the module's parameters.
-    """
-    x = _require_tensor("x", x)
-    if x.dim() != 4:
-        raise ValueError(
-            "x must have shape (batch_size, channels, height, width), "
-            f"got a {x.dim()}-D tensor of shape {tuple(x.shape)}"
-        )
-    if channels is not None and x.shape[1] != channels:
-        raise ValueError(
-            f"x must have shape (batch_size, {channels}, height, width), got {tuple(x.shape)}"
-        )
-    if module is not None:
-        _require_dtype("x", x, module)
-    return x
 
 
 class SEBlock(nn.Module):
@@ -121,8 +79,8 @@ class SEBlock(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.reduction = _require_reduction(channels, reduction)
+        self.channels = require_positive_int("channels", channels)
+        self.reduction = require_reduction(channels, reduction)
         hidden = channels // reduction
         self.squeeze = nn.AdaptiveAvgPool2d(1)
         self.excitation = nn.Sequential(
@@ -131,7 +89,7 @@ class SEBlock(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         z = self.squeeze(x).flatten(1)  # (batch_size, channels)
         s = self.excitation(z)[:, :, None, None]  # (batch_size, channels, 1, 1)
         self.attention_weights = s.detach()
@@ -165,8 +123,8 @@ class ChannelAttention(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.reduction = _require_reduction(channels, reduction)
+        self.channels = require_positive_int("channels", channels)
+        self.reduction = require_reduction(channels, reduction)
         hidden = channels // reduction
         self.mlp = nn.Sequential(
             nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, channels)
@@ -174,7 +132,7 @@ class ChannelAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         avg = self.mlp(x.mean(dim=(2, 3)))  # (batch_size, channels)
         mx = self.mlp(x.amax(dim=(2, 3)))  # (batch_size, channels)
         weights = torch.sigmoid(avg + mx)[:, :, None, None]  # (batch_size, channels, 1, 1)
@@ -211,14 +169,14 @@ class SpatialAttention(nn.Module):
 
     def __init__(self, channels: int, kernel_size: int = 7) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.kernel_size = _require_odd_kernel_size(kernel_size)
+        self.channels = require_positive_int("channels", channels)
+        self.kernel_size = require_odd_kernel_size(kernel_size)
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.bn = nn.BatchNorm2d(1)
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         pooled = torch.cat(
             [x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1
         )  # (batch_size, 2, height, width)
@@ -284,9 +242,9 @@ def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
 
     Source: Wang et al., "ECA-Net", CVPR 2020, arXiv:1910.03151, eq. (12).
     """
-    _require_positive_int("channels", channels)
-    gamma = _require_positive("gamma", gamma)
-    b = _require_real("b", b)
+    require_positive_int("channels", channels)
+    gamma = require_positive("gamma", gamma)
+    b = require_real("b", b)
     t = int(abs((math.log2(channels) + b) / gamma))
     return t if t % 2 == 1 else t + 1
 
@@ -321,15 +279,15 @@ class ECA(nn.Module):
         self, channels: int, gamma: float = 2, b: float = 1, kernel_size: int | None = None
     ) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
+        self.channels = require_positive_int("channels", channels)
         if kernel_size is None:
             kernel_size = eca_kernel_size(channels, gamma, b)
-        self.kernel_size = _require_odd_kernel_size(kernel_size)
+        self.kernel_size = require_odd_kernel_size(kernel_size)
         self.conv = nn.Conv1d(1, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         z = x.mean(dim=(2, 3))[:, None, :]  # (batch_size, 1, channels)
         weights = torch.sigmoid(self.conv(z))  # (batch_size, 1, channels)
         weights = weights.transpose(1, 2)[:, :, :, None]  # (batch_size, channels, 1, 1)
@@ -368,12 +326,12 @@ class SimAM(nn.Module):
 
     def __init__(self, channels: int | None = None, e_lambda: float = 1e-4) -> None:
         super().__init__()
-        self.channels = None if channels is None else _require_positive_int("channels", channels)
-        self.e_lambda = _require_positive("e_lambda", e_lambda)
+        self.channels = None if channels is None else require_positive_int("channels", channels)
+        self.e_lambda = require_positive("e_lambda", e_lambda)
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels)
+        x = require_feature_map(x, self.channels)
         n = x.shape[2] * x.shape[3] - 1
         if n < 1:
             raise ValueError(f"SimAM needs height * width >= 2, got shape {tuple(x.shape)}")

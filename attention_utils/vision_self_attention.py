@@ -29,10 +29,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import _require_bool, _require_positive, _require_positive_int
+from .checks import (
+    require_bool,
+    require_feature_map,
+    require_positive,
+    require_positive_int,
+    require_reduction,
+)
 from .resnet import register_attention
 from .scoring import _attention
-from .vision import _require_feature_map, _require_reduction
 
 __all__ = [
     "NON_LOCAL_MODES",
@@ -102,12 +107,12 @@ class NonLocalBlock(nn.Module):
         need_weights: bool = False,
     ) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.reduction = _require_reduction(channels, reduction)
+        self.channels = require_positive_int("channels", channels)
+        self.reduction = require_reduction(channels, reduction)
         if mode not in NON_LOCAL_MODES:
             raise ValueError(f"mode must be one of {NON_LOCAL_MODES}, got {mode!r}")
-        self.mode, self.sub_sample = mode, _require_bool("sub_sample", sub_sample)
-        self.need_weights = _require_bool("need_weights", need_weights)
+        self.mode, self.sub_sample = mode, require_bool("sub_sample", sub_sample)
+        self.need_weights = require_bool("need_weights", need_weights)
         inner = channels // reduction
         self.g = nn.Conv2d(channels, inner, 1)
         if mode != "gaussian":
@@ -120,7 +125,7 @@ class NonLocalBlock(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         if self.sub_sample and min(x.shape[-2:]) < 2:
             raise ValueError(f"sub_sample needs H, W >= 2, got x of shape {tuple(x.shape)}")
         batch_size, _, height, width = x.shape
@@ -193,9 +198,9 @@ class GlobalContextBlock(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16, need_weights: bool = False) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.reduction = _require_reduction(channels, reduction)
-        self.need_weights = _require_bool("need_weights", need_weights)
+        self.channels = require_positive_int("channels", channels)
+        self.reduction = require_reduction(channels, reduction)
+        self.need_weights = require_bool("need_weights", need_weights)
         hidden = channels // reduction
         self.context_mask = nn.Conv2d(channels, 1, 1, bias=False)  # a bias cancels in the softmax
         self.transform = nn.Sequential(
@@ -209,7 +214,7 @@ class GlobalContextBlock(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         context, weights = _learned_query_pool(self.context_mask, x, _tokens(x), self.need_weights)
         # context: (batch_size, 1, channels)
         if weights is not None:
@@ -256,10 +261,10 @@ class DisentangledNonLocalBlock(nn.Module):
         need_weights: bool = False,
     ) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.reduction = _require_reduction(channels, reduction)
-        self.temperature = _require_positive("temperature", temperature)
-        self.need_weights = _require_bool("need_weights", need_weights)
+        self.channels = require_positive_int("channels", channels)
+        self.reduction = require_reduction(channels, reduction)
+        self.temperature = require_positive("temperature", temperature)
+        self.need_weights = require_bool("need_weights", need_weights)
         inner = channels // reduction
         self.theta, self.phi, self.g = (nn.Conv2d(channels, inner, 1) for _ in range(3))
         self.unary_mask = nn.Conv2d(channels, 1, 1, bias=False)
@@ -268,7 +273,7 @@ class DisentangledNonLocalBlock(nn.Module):
         self.unary_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         queries, keys = _tokens(self.theta(x)), _tokens(self.phi(x))  # (batch_size, H W, inner)
         queries = queries - queries.mean(1, keepdim=True)  # whitening: remove the shared part
         keys = keys - keys.mean(1, keepdim=True)
@@ -337,11 +342,11 @@ class CrissCrossAttention(nn.Module):
         dense: bool = False,
     ) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.reduction = _require_reduction(channels, reduction)
-        self.recurrence = _require_positive_int("recurrence", recurrence)
-        self.need_weights = _require_bool("need_weights", need_weights)
-        self.dense = _require_bool("dense", dense)
+        self.channels = require_positive_int("channels", channels)
+        self.reduction = require_reduction(channels, reduction)
+        self.recurrence = require_positive_int("recurrence", recurrence)
+        self.need_weights = require_bool("need_weights", need_weights)
+        self.dense = require_bool("dense", dense)
         self.query = nn.Conv2d(channels, channels // reduction, 1)
         self.key = nn.Conv2d(channels, channels // reduction, 1)
         self.value = nn.Conv2d(channels, channels, 1)
@@ -387,7 +392,7 @@ class CrissCrossAttention(nn.Module):
         return x + self.gamma * out.squeeze(3).permute(0, 3, 1, 2)  # (B, C, H, W)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         for _ in range(self.recurrence):
             x = self._one_pass(x)
         return x
@@ -420,9 +425,9 @@ class PolarizedSelfAttention(nn.Module):
 
     def __init__(self, channels: int, need_weights: bool = False) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        _require_reduction(channels, 2)
-        self.need_weights = _require_bool("need_weights", need_weights)
+        self.channels = require_positive_int("channels", channels)
+        require_reduction(channels, 2)
+        self.need_weights = require_bool("need_weights", need_weights)
         half = channels // 2
         self.ch_query = nn.Conv2d(channels, 1, 1, bias=False)  # a bias cancels in the softmax
         self.ch_value = nn.Conv2d(channels, half, 1)
@@ -432,7 +437,7 @@ class PolarizedSelfAttention(nn.Module):
         self.attention_weights: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         B, _, H, W = x.shape
         z, _ = _learned_query_pool(
             self.ch_query, x, _tokens(self.ch_value(x)), False

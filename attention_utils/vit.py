@@ -21,11 +21,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import _require_bool, _require_positive_int, _require_probability
+from .checks import require_bool, require_feature_map, require_positive_int, require_probability
 from .resnet import register_attention
 from .scoring import _attention
 from .transformer import TransformerEncoderBlock
-from .vision import _require_feature_map
 
 __all__ = ["OutlookAttention", "VisionTransformer", "vit_num_parameters"]
 
@@ -66,22 +65,22 @@ class OutlookAttention(nn.Module):
         need_weights: bool = False,
     ) -> None:
         super().__init__()
-        self.channels = _require_positive_int("channels", channels)
-        self.num_heads = _require_positive_int("num_heads", num_heads)
-        self.kernel_size = _require_positive_int("kernel_size", kernel_size)
-        self.stride = _require_positive_int("stride", stride)
+        self.channels = require_positive_int("channels", channels)
+        self.num_heads = require_positive_int("num_heads", num_heads)
+        self.kernel_size = require_positive_int("kernel_size", kernel_size)
+        self.stride = require_positive_int("stride", stride)
         if channels % num_heads:
             raise ValueError(f"num_heads ({num_heads}) must divide channels ({channels})")
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (a centred window), got {kernel_size}")
-        self.need_weights = _require_bool("need_weights", need_weights)
+        self.need_weights = require_bool("need_weights", need_weights)
         self.v = nn.Linear(channels, channels, bias=False)
         self.attn = nn.Linear(channels, kernel_size**4 * num_heads)
         self.proj = nn.Linear(channels, channels)
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _require_feature_map(x, self.channels, self)
+        x = require_feature_map(x, self.channels, self)
         B, C, H, W = x.shape
         k, s, h = self.kernel_size, self.stride, self.num_heads
         v = self.v(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # (B, C, H, W)
@@ -146,7 +145,7 @@ def vit_num_parameters(
         ("num_layers", num_layers),
         ("mlp_hiddens", mlp_hiddens),
     ):
-        _require_positive_int(name, value)
+        require_positive_int(name, value)
     if image_size % patch_size:
         raise ValueError(f"patch_size ({patch_size}) must divide image_size ({image_size})")
     d, m = num_hiddens, mlp_hiddens
@@ -214,7 +213,7 @@ class VisionTransformer(nn.Module):
             ("num_layers", num_layers),
             ("mlp_hiddens", mlp_hiddens),
         ):
-            _require_positive_int(name, value)
+            require_positive_int(name, value)
         if image_size % patch_size:
             raise ValueError(f"patch_size ({patch_size}) must divide image_size ({image_size})")
         self.image_size, self.in_channels = image_size, in_channels
@@ -222,7 +221,7 @@ class VisionTransformer(nn.Module):
         self.patch_embedding = nn.Conv2d(in_channels, num_hiddens, patch_size, stride=patch_size)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, num_hiddens))
         self.pos_embedding = nn.Parameter(0.02 * torch.randn(1, self.num_patches + 1, num_hiddens))
-        self.dropout = nn.Dropout(_require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         self.blks = nn.ModuleList(
             TransformerEncoderBlock(
                 num_hiddens, mlp_hiddens, num_heads, dropout, need_weights=False
@@ -238,7 +237,7 @@ class VisionTransformer(nn.Module):
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         """The encoded tokens, class token first: ``(batch_size, N + 1, num_hiddens)``."""
-        x = _require_feature_map(x, self.in_channels, self)
+        x = require_feature_map(x, self.in_channels, self)
         if x.shape[-2:] != (self.image_size, self.image_size):
             raise ValueError(
                 f"x must be (batch_size, {self.in_channels}, {self.image_size}, "

@@ -342,6 +342,32 @@ CASES = [
         r"valid_lens must lie in \[0, num_keys\]",
     ),
     (
+        "attention_pool",
+        lambda: au.attention_pool(torch.randn(2, 3, 4).long(), torch.randn(2, 4, 5)),
+        TypeError,
+        "scores must be a floating-point tensor",
+    ),
+    (
+        "attention_pool",
+        lambda: au.attention_pool(torch.randn(2, 3, 4), torch.randn(2, 5, 5)),
+        ValueError,
+        "values must have num_keys = 4 rows",
+    ),
+    (
+        "attention_pool",
+        lambda: au.attention_pool(torch.randn(2, 3, 4), torch.randn(2, 4, 5), torch.ones(2, 3, 4)),
+        TypeError,
+        "mask must be a bool tensor",
+    ),
+    (
+        "attention_pool",
+        lambda: au.attention_pool(
+            torch.randn(2, 3, 4), torch.randn(2, 4, 5), torch.ones(3, 3, 4, dtype=torch.bool)
+        ),
+        ValueError,
+        "does not broadcast to scores",
+    ),
+    (
         "valid_lens_to_mask",
         lambda: au.valid_lens_to_mask(torch.tensor([1, 2]), 2.0, 3),
         TypeError,

@@ -540,3 +540,15 @@ def test_fused_path_errors_like_the_readable_path():
         layer(q, k, v, torch.tensor([5, 1]))
     with pytest.raises(ValueError, match=r"\(batch_size, num_queries\) = \(2, 3\)"):
         layer(q, k, v, torch.ones(2, 2, dtype=torch.long))
+
+
+def test_attention_pool_with_dot_product_scores_equals_attention():
+    """attention_pool on (Q / sqrt(d)) K^T with a key mask reproduces the core, weights included."""
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 3, 8), torch.randn(2, 5, 8), torch.randn(2, 5, 4)
+    valid_lens = torch.tensor([2, 5])
+    expected, expected_weights = au.attention(q, k, v, valid_lens, need_weights=True)
+    mask = au.valid_lens_to_mask(valid_lens, 3, 5)
+    output, weights = au.attention_pool(q @ k.transpose(1, 2) / 8**0.5, v, mask)
+    assert torch.allclose(output, expected, atol=1e-6)
+    assert torch.allclose(weights, expected_weights, atol=1e-6)

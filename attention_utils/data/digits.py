@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from ..checks import _require_int, _require_positive_int, _require_real
+from ..checks import require_int, require_positive_int, require_real
 
 __all__ = ["DistortedDigitsData", "distorted_digits_data"]
 
@@ -71,18 +71,18 @@ def distorted_digits_data(
     """
     from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
 
-    _require_positive_int("n_test", n_test)
-    _require_positive_int("size", size)
+    require_positive_int("n_test", n_test)
+    require_positive_int("size", size)
     if size < 8:
         raise ValueError(f"size must be >= 8, got {size}")
     for name, value in [("max_angle", max_angle), ("max_shift", max_shift)]:
-        if _require_real(name, value) < 0:
+        if require_real(name, value) < 0:
             raise ValueError(f"{name} must be >= 0, got {value!r}")
-    _require_int("seed", seed)
+    require_int("seed", seed)
     if not isinstance(scale_range, (tuple, list)) or len(scale_range) != 2:
         raise TypeError(f"scale_range must be a (low, high) pair, got {scale_range!r}")
     for value in scale_range:
-        _require_real("scale_range", value)
+        require_real("scale_range", value)
     low, high = scale_range
     if not 0 < low <= high:
         raise ValueError(

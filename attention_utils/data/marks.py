@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import torch
 
-from ..checks import _require_int, _require_positive_int, _require_real
+from ..checks import require_int, require_positive_int, require_real
 
 __all__ = ["NUM_MARK_COLOURS", "TwoMarksData", "two_marks_data"]
 
@@ -56,10 +56,10 @@ def two_marks_data(
         TypeError: if a size or ``seed`` is not an int, or ``noise`` not a real number.
         ValueError: if ``size < 6``, a distance is outside ``[3, size - 3]`` or ``noise < 0``.
     """
-    _require_positive_int("num_examples", num_examples)
-    _require_positive_int("size", size)
-    _require_int("seed", seed)
-    if _require_real("noise", noise) < 0:
+    require_positive_int("num_examples", num_examples)
+    require_positive_int("size", size)
+    require_int("seed", seed)
+    if require_real("noise", noise) < 0:
         raise ValueError(f"noise must be a standard deviation >= 0, got {noise!r}")
     if size < 6:
         raise ValueError(f"size must be at least 6, got {size}")

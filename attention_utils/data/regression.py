@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checks import _require_int, _require_positive, _require_positive_int, _require_tensor
+from ..checks import require_int, require_positive, require_positive_int, require_tensor
 
 __all__ = ["kernel_regression_data", "regression_truth", "RegressionData"]
 
@@ -28,7 +28,7 @@ def regression_truth(x: torch.Tensor) -> torch.Tensor:
         TypeError: if ``x`` is not a floating-point tensor.
         ValueError: if any input is negative.
     """
-    _require_tensor("x", x)
+    require_tensor("x", x)
     if (x < 0).any():
         raise ValueError("regression_truth is defined for x >= 0 (x**0.8 is not real below 0)")
     return 2 * torch.sin(x) + x**0.8
@@ -82,9 +82,9 @@ def kernel_regression_data(
         ValueError: if ``n_train < 1`` or ``noise_std <= 0``.
         TypeError: if ``n_train`` or ``seed`` is not an integer.
     """
-    _require_positive_int("n_train", n_train)
-    _require_int("seed", seed)
-    noise_std = _require_positive("noise_std", noise_std)
+    require_positive_int("n_train", n_train)
+    require_int("seed", seed)
+    noise_std = require_positive("noise_std", noise_std)
     generator = torch.Generator().manual_seed(seed)
     x_train, _ = torch.sort(torch.rand(n_train, generator=generator) * 5)  # (n_train,)
     noise = torch.randn(n_train, generator=generator) * noise_std  # (n_train,)

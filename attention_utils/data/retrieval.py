@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checks import _require_positive_int
+from ..checks import require_positive_int
 
 __all__ = ["retrieval_data", "RetrievalData"]
 
@@ -99,7 +99,7 @@ def retrieval_data(
         "value_size": value_size,
     }
     for name, size in sizes.items():
-        _require_positive_int(name, size)
+        require_positive_int(name, size)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 2 <= num_keys <= vocab_size:

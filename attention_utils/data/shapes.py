@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checks import _require_int, _require_positive, _require_positive_int
+from ..checks import require_int, require_positive, require_positive_int
 
 __all__ = ["channel_shapes_data", "ChannelShapesData"]
 
@@ -75,13 +75,13 @@ def channel_shapes_data(
         TypeError: if a size or ``seed`` is not an int, or ``noise_std`` not a number.
         ValueError: for sizes out of range or a non-positive ``noise_std``.
     """
-    _require_positive_int("n_train", n_train)
-    _require_positive_int("n_test", n_test)
-    _require_int("num_classes", num_classes, minimum=2)
-    _require_positive_int("channels", channels)
-    _require_int("size", size, minimum=4)
-    _require_positive("noise_std", noise_std)
-    _require_int("seed", seed)
+    require_positive_int("n_train", n_train)
+    require_positive_int("n_test", n_test)
+    require_int("num_classes", num_classes, minimum=2)
+    require_positive_int("channels", channels)
+    require_int("size", size, minimum=4)
+    require_positive("noise_std", noise_std)
+    require_int("seed", seed)
     if num_classes > channels:
         raise ValueError(
             f"num_classes must be <= channels (one class per channel), got num_classes = "
