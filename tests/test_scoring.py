@@ -544,6 +544,8 @@ def test_fused_path_errors_like_the_readable_path():
 
 def test_attention_pool_with_dot_product_scores_equals_attention():
     """attention_pool on (Q / sqrt(d)) K^T with a key mask reproduces the core, weights included."""
+    import attention_utils as au
+
     torch.manual_seed(0)
     q, k, v = torch.randn(2, 3, 8), torch.randn(2, 5, 8), torch.randn(2, 5, 4)
     valid_lens = torch.tensor([2, 5])
