@@ -1476,6 +1476,39 @@ CASES = [
 ]
 
 
+# --- training, sequence to sequence and decoding: the step budget, clipping and scheduler of
+# train(), token ids, states and valid_lens of the RNN encoder-decoder, the decoder contract
+def _sgd_and_other_scheduler():
+    net, optimizer = _net_and_optimizer()
+    other = torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)
+    return optimizer, torch.optim.lr_scheduler.StepLR(other, 1)
+
+
+SEQ2SEQ_API_CASES = [
+    ("train", lambda: _train(num_epochs=None), ValueError, "give num_epochs or max_steps"),
+    ("train", lambda: _train(max_steps=0), ValueError, "max_steps must be a positive int"),
+    ("train", lambda: _train(max_steps=2.0), TypeError, "max_steps must be a positive int"),
+    ("train", lambda: _train(grad_clip=0.0), ValueError, "grad_clip must be a positive"),
+    ("train", lambda: _train(grad_clip="1"), TypeError, "grad_clip must be a positive number"),
+    ("train", lambda: _train(scheduler=3), TypeError, "scheduler must be a torch.optim"),
+    (
+        "train",
+        lambda: _train(
+            scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau(_net_and_optimizer()[1])
+        ),
+        TypeError,
+        "scheduler must be .*ReduceLROnPlateau needs a metric",
+    ),
+    (
+        "train",
+        lambda: (lambda o, s: _train(optimizer=o, scheduler=s))(*_sgd_and_other_scheduler()),
+        ValueError,
+        "scheduler must schedule the optimizer",
+    ),
+]
+CASES += SEQ2SEQ_API_CASES
+
+
 @pytest.mark.parametrize(
     ("name", "call", "error", "pattern"),
     CASES,
