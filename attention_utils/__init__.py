@@ -149,6 +149,8 @@ from .seq2seq import (
 from .training import (
     TrainingHistory,
     train,
+    warmup_lr,
+    warmup_scheduler,
 )
 from .transformer import (
     AddNorm,
@@ -163,8 +165,6 @@ from .transformer_decoder import (
     Transformer,
     TransformerDecoder,
     TransformerDecoderBlock,
-    warmup_lr,
-    warmup_scheduler,
 )
 from .vision import (
     CBAM,
@@ -297,6 +297,8 @@ __all__ = [
     # training
     "train",
     "TrainingHistory",
+    "warmup_lr",
+    "warmup_scheduler",
     # transformer
     "AddNorm",
     "PositionWiseFFN",
@@ -304,8 +306,6 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderBlock",
     # transformer_decoder
-    "warmup_lr",
-    "warmup_scheduler",
     "DecoderLayerCache",
     "TorchTransformer",
     "Transformer",

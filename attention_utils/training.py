@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from .checks import require_bool, require_positive, require_positive_int
 from .plotting import plot_lines
 
-__all__ = ["TrainingHistory", "train"]
+__all__ = ["TrainingHistory", "train", "warmup_lr", "warmup_scheduler"]
 
 #: A batch: the model's input (one tensor, or a tuple/list of positional inputs), and the targets.
 Batch = tuple[torch.Tensor | tuple[torch.Tensor, ...] | list[torch.Tensor], torch.Tensor]
@@ -249,3 +249,64 @@ def _unpack(batch: object) -> tuple[object, torch.Tensor]:
     if len(batch) != 2:
         raise ValueError(f"each batch must be an (inputs, targets) pair, got {len(batch)} items")
     return batch[0], batch[1]
+
+
+# --- the Transformer's warm-up schedule (chapter 07) ---------------------------------------
+
+
+def warmup_lr(step: int, num_hiddens: int, warmup_steps: int) -> float:
+    """The learning rate of Vaswani et al. (NeurIPS 2017, arXiv:1706.03762, sec. 5.3).
+
+    ``lr = num_hiddens^-0.5 * min(step^-0.5, step * warmup_steps^-1.5)``: it grows linearly for
+    ``warmup_steps`` steps, peaks at ``(num_hiddens * warmup_steps)^-0.5``, then decays as
+    ``step^-0.5``.
+
+    Args:
+        step: the optimisation step, counted from 1.
+        num_hiddens: the model width ``d_model``.
+        warmup_steps: length of the linear warm-up.
+
+    Returns:
+        the learning rate, a float.
+
+    Raises:
+        TypeError: if an argument is not an int.
+        ValueError: if an argument is not positive.
+    """
+    for name, value in (
+        ("step", step),
+        ("num_hiddens", num_hiddens),
+        ("warmup_steps", warmup_steps),
+    ):
+        require_positive_int(name, value)
+    return num_hiddens**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
+
+
+def warmup_scheduler(
+    optimizer: torch.optim.Optimizer, num_hiddens: int, warmup_steps: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """A ``LambdaLR`` that multiplies the optimizer's learning rate by :func:`warmup_lr`.
+
+    Call ``scheduler.step()`` after every ``optimizer.step()``; the first step uses
+    ``warmup_lr(1, ...)``. With the optimizer's ``lr=1.0`` this is exactly the paper's schedule;
+    another ``lr`` scales it (the "factor" of the Annotated Transformer).
+
+    Args:
+        optimizer: the optimizer whose learning rate is scheduled.
+        num_hiddens, warmup_steps: as :func:`warmup_lr`.
+
+    Returns:
+        ``torch.optim.lr_scheduler.LambdaLR``.
+
+    Raises:
+        TypeError: if ``optimizer`` is not a ``torch.optim.Optimizer`` or a size not an int.
+        ValueError: if a size is not positive.
+    """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
+    warmup_lr(1, num_hiddens, warmup_steps)  # checks the arguments
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda i: warmup_lr(i + 1, num_hiddens, warmup_steps)
+    )
