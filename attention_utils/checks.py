@@ -134,6 +134,56 @@ def require_dtype(name: str, tensor: torch.Tensor, module: torch.nn.Module) -> N
         )
 
 
+# --- tokens (the sequence models of chapters 06, 07 and 10, their decoding and losses) -----
+
+
+def check_tokens(name: str, X: object, vocab_size: int | None = None) -> torch.Tensor | int:
+    """``X`` if it holds token ids, else a TypeError/ValueError naming ``name``.
+
+    The one token check of the library: encoders, decoders, losses and decoding call it before
+    ``nn.Embedding`` or ``cross_entropy`` would raise ``IndexError: index out of range in self``.
+
+    Args:
+        name: the argument's name as the caller passed it (``src``, ``X``, ``bos``, ...).
+        X: an integer tensor of shape ``(batch_size, num_steps)`` (empty allowed), or a Python
+            int (one token, such as ``bos``).
+        vocab_size: None, or the vocabulary size: every id must lie in ``[0, vocab_size)``.
+
+    Returns:
+        ``X`` unchanged (an int as a Python int).
+
+    Raises:
+        TypeError: if ``X`` is neither an int nor an integer (not bool) tensor.
+        ValueError: if a tensor is not 2-D, or an id lies outside ``[0, vocab_size)`` (the
+            message gives the range found).
+    """
+    if isinstance(X, numbers.Integral) and not isinstance(X, bool):
+        if vocab_size is not None and not 0 <= X < vocab_size:
+            raise ValueError(
+                f"{name} must be a token id in [0, vocab_size) = [0, {vocab_size}), got {X}"
+            )
+        return int(X)
+    if (
+        not isinstance(X, torch.Tensor)
+        or X.is_floating_point()
+        or X.is_complex()
+        or X.dtype == torch.bool
+    ):
+        kind = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
+        raise TypeError(
+            f"{name} must be an integer tensor of token ids, shape (batch_size, num_steps), "
+            f"got {kind}"
+        )
+    if X.dim() != 2:
+        raise ValueError(f"{name} must have shape (batch_size, num_steps), got {tuple(X.shape)}")
+    if vocab_size is not None and X.numel() and bool(((X < 0) | (X >= vocab_size)).any()):
+        raise ValueError(
+            f"{name}'s token ids must lie in [0, vocab_size) = [0, {vocab_size}), got values "
+            f"from {int(X.min())} to {int(X.max())}"
+        )
+    return X
+
+
 # --- attention inputs (scoring, multihead, transformer and every later attention layer) ----
 
 
