@@ -76,6 +76,7 @@ from .data import (
     Vocab,
     channel_shapes_data,
     coreference_data,
+    decoder_inputs,
     distorted_digits_data,
     kernel_regression_data,
     make_sentence,
@@ -97,6 +98,7 @@ from .efficient import (
     linear_attention,
     online_softmax,
 )
+from .encoder_decoder import EncoderDecoder, MaskedSoftmaxCELoss
 from .kernel_regression import (
     KERNELS,
     NWKernelRegression,
@@ -140,8 +142,6 @@ from .scoring import (
     valid_lens_to_mask,
 )
 from .seq2seq import (
-    EncoderDecoder,
-    MaskedSoftmaxCELoss,
     Seq2SeqAttentionDecoder,
     Seq2SeqDecoder,
     Seq2SeqEncoder,
@@ -224,6 +224,7 @@ __all__ = [
     "VERBS",
     "channel_shapes_data",
     "coreference_data",
+    "decoder_inputs",
     "distorted_digits_data",
     "kernel_regression_data",
     "make_sentence",

@@ -20,40 +20,83 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import require_positive_int, require_probability
-from .scoring import AdditiveAttention, _key_mask, _pool
+from .checks import (
+    check_tokens,
+    check_valid_lens,
+    require_bool,
+    require_positive_int,
+    require_probability,
+    require_tensor,
+)
+from .scoring import AdditiveAttention, attention_pool
 
 __all__ = [
-    "EncoderDecoder",
-    "MaskedSoftmaxCELoss",
     "Seq2SeqAttentionDecoder",
     "Seq2SeqDecoder",
     "Seq2SeqEncoder",
 ]
 
 
-def _check_tokens(name: str, X: object) -> torch.Tensor:
-    """``X`` if it is a 2-D integer tensor of token indices, else a TypeError/ValueError."""
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of token indices, got {type(X).__name__}")
-    if X.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"{name} must hold integer token indices, got dtype {X.dtype}")
-    if X.dim() != 2:
-        raise ValueError(f"{name} must have shape (batch_size, num_steps), got {tuple(X.shape)}")
-    return X
+def check_lengths(name: str, valid_lens: object, batch_size: int, num_steps: int) -> torch.Tensor:
+    """``valid_lens`` checked by the library's one rule (shape ``(batch_size,)``, ``0..num_steps``).
+
+    :func:`~attention_utils.checks.check_valid_lens` with the message naming the caller's argument
+    ``name`` (``src_valid_lens``, ``enc_valid_lens``); used here and in :mod:`.encoder_decoder`.
+    """
+    try:
+        check_valid_lens(valid_lens, batch_size, 1, num_steps)
+        if valid_lens.dim() != 1:
+            raise ValueError(
+                f"valid_lens must have shape (batch_size,) = ({batch_size},), "
+                f"got {tuple(valid_lens.shape)}"
+            )
+    except (TypeError, ValueError) as error:
+        message = str(error).replace("valid_lens", name, 1).replace("num_keys", "num_steps")
+        raise type(error)(message) from None
+    return valid_lens
 
 
-def _check_lens(name: str, valid_lens: object, batch_size: int, num_steps: int) -> torch.Tensor:
-    """``valid_lens`` as a long tensor of shape ``(batch_size,)``, values in ``1..num_steps``."""
-    if not isinstance(valid_lens, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(valid_lens).__name__}")
-    if valid_lens.is_floating_point() or valid_lens.is_complex():
-        raise TypeError(f"{name} must hold integers, got dtype {valid_lens.dtype}")
-    if valid_lens.shape != (batch_size,):
-        raise ValueError(f"{name} must have shape ({batch_size},), got {tuple(valid_lens.shape)}")
-    if len(valid_lens) and (valid_lens.min() < 1 or valid_lens.max() > num_steps):
-        raise ValueError(f"{name} must lie between 1 and num_steps = {num_steps}")
-    return valid_lens.long()
+def _sizes(module: nn.Module) -> tuple[int, int]:
+    return module.rnn.num_layers, module.rnn.hidden_size
+
+
+def _check_hidden_state(hidden_state: object, module: nn.Module, batch_size: int) -> None:
+    num_layers, num_hiddens = _sizes(module)
+    require_tensor("state's hidden_state", hidden_state)
+    if tuple(hidden_state.shape) != (num_layers, batch_size, num_hiddens):
+        raise ValueError(
+            "state's hidden_state must have shape (num_layers, batch_size, num_hiddens) = "
+            f"({num_layers}, {batch_size}, {num_hiddens}), got {tuple(hidden_state.shape)}; "
+            "make the state with init_state from the encoder of this batch and this model"
+        )
+
+
+def _check_state(state: object, names: tuple[str, ...]) -> None:
+    if not isinstance(state, (list, tuple)):
+        raise TypeError(
+            f"state must be the list [{', '.join(names)}] from init_state, "
+            f"got {type(state).__name__}"
+        )
+    if len(state) != len(names):
+        raise ValueError(
+            f"state must be the list [{', '.join(names)}] from init_state, got {len(state)} items"
+        )
+
+
+def _check_enc_all_outputs(enc_all_outputs: object) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(enc_all_outputs, (list, tuple)) or len(enc_all_outputs) != 2:
+        raise TypeError(
+            "enc_all_outputs must be the encoder's pair (enc_outputs, hidden_state), got "
+            f"{type(enc_all_outputs).__name__}"
+        )
+    enc_outputs, hidden_state = enc_all_outputs
+    require_tensor("enc_outputs", enc_outputs)
+    if enc_outputs.dim() != 3:
+        raise ValueError(
+            "enc_outputs must have shape (batch_size, num_src_steps, num_hiddens), got "
+            f"{tuple(enc_outputs.shape)}"
+        )
+    return enc_outputs, hidden_state
 
 
 def _gru(input_size: int, num_hiddens: int, num_layers: int, dropout: float) -> nn.GRU:
@@ -64,12 +107,23 @@ def _gru(input_size: int, num_hiddens: int, num_layers: int, dropout: float) -> 
     )  # fmt: skip
 
 
+def _check_sizes(vocab_size, embed_size, num_hiddens, num_layers, dropout) -> float:
+    for name, value in (
+        ("vocab_size", vocab_size), ("embed_size", embed_size),
+        ("num_hiddens", num_hiddens), ("num_layers", num_layers),
+    ):  # fmt: skip
+        require_positive_int(name, value)
+    return require_probability("dropout", dropout)
+
+
 class Seq2SeqEncoder(nn.Module):
     """The RNN encoder: embed the source tokens and run a GRU over them.
 
     ``h_i = GRU(embed(x_i), h_{i-1})``. Padded positions are skipped (packed sequences), so the
     final state is the state after the last valid token and the outputs at padded positions are
-    exactly 0: changing padded tokens changes nothing.
+    exactly 0: changing padded tokens changes nothing. A sentence of length 0 (and a batch with
+    ``num_steps = 0``) gets zero outputs and the initial state, zeros; an empty batch gives empty
+    outputs.
 
     Args:
         vocab_size: source vocabulary size.
@@ -93,13 +147,9 @@ class Seq2SeqEncoder(nn.Module):
         dropout: float = 0,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("vocab_size", vocab_size), ("embed_size", embed_size),
-            ("num_hiddens", num_hiddens), ("num_layers", num_layers),
-        ):  # fmt: skip
-            require_positive_int(name, value)
+        dropout = _check_sizes(vocab_size, embed_size, num_hiddens, num_layers, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.dropout = nn.Dropout(require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(dropout)
         self.rnn = _gru(embed_size, num_hiddens, num_layers, dropout)
 
     def forward(
@@ -108,8 +158,8 @@ class Seq2SeqEncoder(nn.Module):
         """Encode a batch of sources.
 
         Args:
-            X: ``(batch_size, num_steps)`` source token indices.
-            valid_lens: None (no padding) or ``(batch_size,)`` lengths, ``1..num_steps``.
+            X: ``(batch_size, num_steps)`` source token ids in ``[0, vocab_size)``.
+            valid_lens: None (no padding) or ``(batch_size,)`` lengths in ``0..num_steps``.
 
         Returns:
             ``(outputs, state)``: the top layer's states ``(batch_size, num_steps, num_hiddens)``
@@ -117,20 +167,35 @@ class Seq2SeqEncoder(nn.Module):
             ``(num_layers, batch_size, num_hiddens)``.
 
         Raises:
-            TypeError, ValueError: for ``X`` that is not a 2-D integer tensor or bad ``valid_lens``.
+            TypeError, ValueError: for ``X`` that is not a 2-D integer tensor of ids in the
+                vocabulary, or bad ``valid_lens``.
         """
-        X = _check_tokens("X", X)
+        return self._encode(X, valid_lens, "X", "valid_lens")
+
+    def _encode(self, X, valid_lens, x_name: str, lens_name: str):
+        X = check_tokens(x_name, X, self.embedding.num_embeddings).long()
+        batch_size, num_steps = X.shape
+        if valid_lens is not None:
+            valid_lens = check_lengths(lens_name, valid_lens, batch_size, num_steps).long()
         embs = self.dropout(self.embedding(X))  # (batch_size, num_steps, embed_size)
+        num_layers, num_hiddens = _sizes(self)
+        if num_steps == 0 or batch_size == 0:  # nn.GRU rejects empty sequences: no step is run
+            return embs.new_zeros(batch_size, num_steps, num_hiddens), embs.new_zeros(
+                num_layers, batch_size, num_hiddens
+            )
         if valid_lens is None:
             return self.rnn(embs)
-        valid_lens = _check_lens("valid_lens", valid_lens, X.shape[0], X.shape[1])
         packed = nn.utils.rnn.pack_padded_sequence(
-            embs, valid_lens.cpu(), batch_first=True, enforce_sorted=False
+            embs, valid_lens.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
         )
         outputs, state = self.rnn(packed)  # state: (num_layers, batch_size, num_hiddens)
         outputs, _ = nn.utils.rnn.pad_packed_sequence(
-            outputs, batch_first=True, total_length=X.shape[1]
+            outputs, batch_first=True, total_length=num_steps
         )  # (batch_size, num_steps, num_hiddens)
+        empty = valid_lens == 0  # (batch_size,): sentences of length 0 ran one step above
+        if bool(empty.any()):
+            outputs = outputs.masked_fill(empty.view(-1, 1, 1), 0.0)
+            state = state.masked_fill(empty.view(1, -1, 1), 0.0)
         return outputs, state
 
 
@@ -145,8 +210,13 @@ class Seq2SeqDecoder(nn.Module):
         embed_size, num_hiddens, num_layers, dropout: as in :class:`Seq2SeqEncoder` (the encoder
             must have the same ``num_hiddens`` and ``num_layers``).
 
+    Attributes:
+        attention_weights: always None (no attention), so code written for both decoders runs.
+
     Source: Cho et al., EMNLP 2014, arXiv:1406.1078; D2L section 10.7 (``Seq2SeqDecoder``).
     """
+
+    attention_weights = None
 
     def __init__(
         self,
@@ -157,25 +227,28 @@ class Seq2SeqDecoder(nn.Module):
         dropout: float = 0,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("vocab_size", vocab_size), ("embed_size", embed_size),
-            ("num_hiddens", num_hiddens), ("num_layers", num_layers),
-        ):  # fmt: skip
-            require_positive_int(name, value)
+        dropout = _check_sizes(vocab_size, embed_size, num_hiddens, num_layers, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.dropout = nn.Dropout(require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(dropout)
         self.rnn = _gru(embed_size + num_hiddens, num_hiddens, num_layers, dropout)
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(
         self, enc_all_outputs: tuple[torch.Tensor, torch.Tensor], enc_valid_lens=None
     ) -> list:
-        """``[context, hidden_state]``: ``(batch_size, num_hiddens)``, the encoder's final state."""
-        _, hidden_state = enc_all_outputs
+        """``[context, hidden_state]``: ``(batch_size, num_hiddens)``, the encoder's final state.
+
+        Raises:
+            TypeError, ValueError: if ``enc_all_outputs`` is not the encoder's pair, or its state
+                does not have this decoder's ``(num_layers, batch_size, num_hiddens)``.
+        """
+        enc_outputs, hidden_state = _check_enc_all_outputs(enc_all_outputs)
+        _check_hidden_state(hidden_state, self, enc_outputs.shape[0])
         return [hidden_state[-1], hidden_state]
 
     def reorder_state(self, state: list, index: torch.Tensor) -> list:
         """Keep the batch rows ``index`` of ``state`` (beam search)."""
+        _check_state(state, ("context", "hidden_state"))
         context, hidden_state = state
         return [context[index], hidden_state[:, index]]
 
@@ -183,15 +256,30 @@ class Seq2SeqDecoder(nn.Module):
         """Decode ``num_steps`` tokens given the previous ones (teacher forcing) or one at a time.
 
         Args:
-            X: ``(batch_size, num_steps)`` previous target tokens (``<bos>`` first).
+            X: ``(batch_size, num_steps)`` previous target tokens (``<bos>`` first), ids in
+                ``[0, vocab_size)``; ``num_steps = 0`` gives empty logits and the same state.
             state: from :meth:`init_state` or the last call.
 
         Returns:
             ``(logits, state)``: ``(batch_size, num_steps, vocab_size)`` and the new state.
+
+        Raises:
+            TypeError, ValueError: for bad token ids, or a state that is not this decoder's
+                ``[context, hidden_state]`` for a batch of ``batch_size``.
         """
-        X = _check_tokens("X", X)
+        X = check_tokens("X", X, self.embedding.num_embeddings).long()
+        _check_state(state, ("context", "hidden_state"))
         context, hidden_state = state
+        _check_hidden_state(hidden_state, self, X.shape[0])
+        require_tensor("state's context", context)
+        if tuple(context.shape) != tuple(hidden_state.shape[1:]):
+            raise ValueError(
+                "state's context must have shape (batch_size, num_hiddens) = "
+                f"{tuple(hidden_state.shape[1:])}, got {tuple(context.shape)}"
+            )
         embs = self.dropout(self.embedding(X))  # (batch_size, num_steps, embed_size)
+        if X.shape[1] == 0:
+            return self.dense(embs.new_zeros(*X.shape, context.shape[-1])), [context, hidden_state]
         context = context.unsqueeze(1).expand(
             -1, X.shape[1], -1
         )  # (batch_size, num_steps, num_hiddens)
@@ -203,18 +291,30 @@ class Seq2SeqAttentionDecoder(nn.Module):
     """The decoder with Bahdanau attention over the encoder's states.
 
     At step ``t`` the query is the previous top-layer state ``s_{t-1}``, the keys and values are
-    the encoder's outputs ``h_1..h_T``; additive attention gives ``alpha_{t,i}`` and the context
-    ``c_t = sum_i alpha_{t,i} h_i``, then ``s_t = GRU([embed(y_{t-1}); c_t], s_{t-1})`` and
-    ``logits_t = W s_t``. Padded source positions get weight exactly 0.
+    the encoder's outputs ``h_1..h_T``; the additive score
+    ``e_{t,i} = w_v^T tanh(W_q s_{t-1} + W_k h_i)`` pooled by the core's :func:`attention_pool`
+    gives ``alpha_{t,i}`` and the context ``c_t = sum_i alpha_{t,i} h_i``, then
+    ``s_t = GRU([embed(y_{t-1}); c_t], s_{t-1})`` and ``logits_t = W s_t``. Padded source
+    positions get weight exactly 0; a source of length 0 gives zero weights and a zero context.
+
+    This is D2L's simplification of Bahdanau et al.'s decoder: their encoder is bidirectional,
+    their ``s_0 = tanh(W_s h<-_1)`` comes from the backward encoder, and their output layer is a
+    maxout over ``y_{t-1}``, ``c_t`` and ``s_t``; here the encoder runs left to right, ``s_0`` is
+    its final state and the logits are a linear map of ``s_t``.
 
     Args:
         vocab_size, embed_size, num_hiddens, num_layers, dropout: as in :class:`Seq2SeqDecoder`;
             the attention's hidden layer has ``num_hiddens`` units and ``dropout`` on its weights.
+        need_weights: keep the weights of the last forward in ``attention_weights`` (True, the
+            library's default) or not (False: ``attention_weights`` is None); also an attribute.
 
     Attributes:
-        attention: the :class:`~attention_utils.scoring.AdditiveAttention` layer.
+        attention: the :class:`~attention_utils.scoring.AdditiveAttention` layer that holds
+            ``W_q``, ``W_k``, ``w_v`` and the dropout; the decoder computes the scores with them
+            (``W_k h_i`` once per source, as in Bahdanau et al.'s appendix A.1.2).
         attention_weights: the weights of the last forward, detached,
-            ``(batch_size, num_steps, num_src_steps)``; None before the first call.
+            ``(batch_size, num_steps, num_src_steps)``; None before the first call or with
+            ``need_weights`` False.
 
     Source: Bahdanau, Cho and Bengio, ICLR 2015, arXiv:1409.0473; D2L section 11.4
     (``Seq2SeqAttentionDecoder``).
@@ -227,16 +327,15 @@ class Seq2SeqAttentionDecoder(nn.Module):
         num_hiddens: int,
         num_layers: int,
         dropout: float = 0,
+        *,
+        need_weights: bool = True,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("vocab_size", vocab_size), ("embed_size", embed_size),
-            ("num_hiddens", num_hiddens), ("num_layers", num_layers),
-        ):  # fmt: skip
-            require_positive_int(name, value)
+        dropout = _check_sizes(vocab_size, embed_size, num_hiddens, num_layers, dropout)
+        self.need_weights = require_bool("need_weights", need_weights)
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.dropout = nn.Dropout(require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(dropout)
         self.rnn = _gru(embed_size + num_hiddens, num_hiddens, num_layers, dropout)
         self.dense = nn.Linear(num_hiddens, vocab_size)
         self.attention_weights: torch.Tensor | None = None
@@ -244,12 +343,31 @@ class Seq2SeqAttentionDecoder(nn.Module):
     def init_state(
         self, enc_all_outputs: tuple[torch.Tensor, torch.Tensor], enc_valid_lens=None
     ) -> list:
-        """``[enc_outputs, hidden_state, enc_valid_lens]`` for :meth:`forward`."""
-        outputs, hidden_state = enc_all_outputs
-        return [outputs, hidden_state, enc_valid_lens]
+        """``[enc_outputs, hidden_state, enc_valid_lens]`` for :meth:`forward`.
+
+        Raises:
+            TypeError, ValueError: if ``enc_all_outputs`` is not the encoder's pair with this
+                decoder's sizes, or ``enc_valid_lens`` is not None or integer lengths
+                ``(batch_size,)`` in ``0..num_src_steps`` (the encoder's rule).
+        """
+        enc_outputs, hidden_state = _check_enc_all_outputs(enc_all_outputs)
+        self._check_enc_outputs(enc_outputs)
+        _check_hidden_state(hidden_state, self, enc_outputs.shape[0])
+        if enc_valid_lens is not None:
+            check_lengths("enc_valid_lens", enc_valid_lens, *enc_outputs.shape[:2])
+        return [enc_outputs, hidden_state, enc_valid_lens]
+
+    def _check_enc_outputs(self, enc_outputs: torch.Tensor) -> None:
+        num_hiddens = self.rnn.hidden_size
+        if enc_outputs.dim() != 3 or enc_outputs.shape[-1] != num_hiddens:
+            raise ValueError(
+                "enc_outputs must have shape (batch_size, num_src_steps, num_hiddens) with the "
+                f"decoder's num_hiddens = {num_hiddens}, got {tuple(enc_outputs.shape)}"
+            )
 
     def reorder_state(self, state: list, index: torch.Tensor) -> list:
         """Keep the batch rows ``index`` of ``state`` (beam search)."""
+        _check_state(state, ("enc_outputs", "hidden_state", "enc_valid_lens"))
         outputs, hidden_state, valid_lens = state
         valid_lens = None if valid_lens is None else valid_lens[index]
         return [outputs[index], hidden_state[:, index], valid_lens]
@@ -257,128 +375,53 @@ class Seq2SeqAttentionDecoder(nn.Module):
     def forward(self, X: torch.Tensor, state: list) -> tuple[torch.Tensor, list]:
         """Decode step by step; see :class:`Seq2SeqDecoder.forward` for the shapes.
 
-        Also sets ``attention_weights`` to ``(batch_size, num_steps, num_src_steps)``.
+        Also sets ``attention_weights`` to ``(batch_size, num_steps, num_src_steps)`` when
+        ``need_weights`` is True.
+
+        Raises:
+            TypeError, ValueError: for bad token ids, or a state that is not this decoder's
+                ``[enc_outputs, hidden_state, enc_valid_lens]`` for a batch of ``batch_size``.
         """
-        X = _check_tokens("X", X)
+        X = check_tokens("X", X, self.embedding.num_embeddings).long()
+        _check_state(state, ("enc_outputs", "hidden_state", "enc_valid_lens"))
         enc_outputs, hidden_state, enc_valid_lens = state
+        require_tensor("enc_outputs", enc_outputs)
+        self._check_enc_outputs(enc_outputs)
+        batch_size, num_src_steps = enc_outputs.shape[:2]
+        if X.shape[0] != batch_size:
+            raise ValueError(
+                f"X has batch_size {X.shape[0]} but the state's enc_outputs {batch_size}; make "
+                "the state with init_state from the encoder of this batch"
+            )
+        _check_hidden_state(hidden_state, self, batch_size)
+        mask = None  # (batch_size, 1, num_src_steps): True where a source position is real
+        if enc_valid_lens is not None:
+            check_valid_lens(enc_valid_lens, batch_size, 1, num_src_steps, check_range=False)
+            positions = torch.arange(num_src_steps, device=enc_outputs.device)
+            mask = positions < enc_valid_lens.reshape(batch_size, 1, 1)
         embs = self.dropout(self.embedding(X))  # (batch_size, num_steps, embed_size)
-        # Bahdanau et al.'s appendix A.1.2: W_k h_i does not depend on the step, so it is computed
-        # once; each step adds W_q s_{t-1} and pools through the library's core (the masked
-        # softmax of attention_utils.scoring), exactly as self.attention(query, keys, values).
         attention = self.attention
-        keys = attention.W_k(enc_outputs).unsqueeze(
-            1
-        )  # (batch_size, 1, num_src_steps, num_hiddens)
-        mask = _key_mask(enc_valid_lens, None, False, enc_outputs, enc_outputs.shape[1])
+        dropout_p = attention.dropout.p if self.training else 0.0
+        # W_k h_i does not depend on the step (Bahdanau et al.'s appendix A.1.2): computed once
+        keys = attention.W_k(enc_outputs).unsqueeze(1)
+        # keys: (batch_size, 1, num_src_steps, num_hiddens)
         outputs, weights = [], []
         for emb in embs.unbind(1):  # emb: (batch_size, embed_size)
-            query = (
-                attention.W_q(hidden_state[-1]).unsqueeze(1).unsqueeze(2)
-            )  # (batch_size, 1, 1, num_hiddens)
-            scores = attention.w_v(torch.tanh(query + keys)).squeeze(
-                -1
-            )  # (batch_size, 1, num_src_steps)
-            context, alpha = _pool(scores, enc_outputs, mask, attention._dropout_p())
+            query = attention.W_q(hidden_state[-1])[:, None, None, :]
+            # query: (batch_size, 1, 1, num_hiddens)
+            scores = attention.w_v(torch.tanh(query + keys)).squeeze(-1)
+            # scores: (batch_size, 1, num_src_steps)
+            context, alpha = attention_pool(scores, enc_outputs, mask, dropout_p)
             # context: (batch_size, 1, num_hiddens); alpha: (batch_size, 1, num_src_steps)
-            x = torch.cat(
-                [emb.unsqueeze(1), context], dim=-1
-            )  # (batch_size, 1, embed_size + num_hiddens)
+            x = torch.cat([emb.unsqueeze(1), context], dim=-1)
+            # x: (batch_size, 1, embed_size + num_hiddens)
             out, hidden_state = self.rnn(x, hidden_state)  # out: (batch_size, 1, num_hiddens)
             outputs.append(out)
             weights.append(alpha.detach())
-        attention.attention_weights = weights[-1] if weights else None
-        self.attention_weights = torch.cat(weights, dim=1)  # (batch_size, num_steps, num_src_steps)
+        if not outputs:  # no step: empty logits and weights, the state unchanged
+            outputs = [embs.new_zeros(batch_size, 0, self.rnn.hidden_size)]
+            weights = [embs.new_zeros(batch_size, 0, num_src_steps)]
+        self.attention_weights = torch.cat(weights, dim=1) if self.need_weights else None
+        # attention_weights: (batch_size, num_steps, num_src_steps)
         logits = self.dense(torch.cat(outputs, dim=1))  # (batch_size, num_steps, vocab_size)
         return logits, [enc_outputs, hidden_state, enc_valid_lens]
-
-
-class EncoderDecoder(nn.Module):
-    """An encoder and a decoder: ``decoder(dec_X, decoder.init_state(encoder(enc_X), *args))``.
-
-    Args:
-        encoder: e.g. :class:`Seq2SeqEncoder`.
-        decoder: e.g. :class:`Seq2SeqDecoder` or :class:`Seq2SeqAttentionDecoder`, with
-            ``init_state(enc_all_outputs, *args)`` and ``forward(X, state)``.
-
-    Source: D2L section 10.6 (``EncoderDecoder``).
-    """
-
-    def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
-        super().__init__()
-        for name, value in (("encoder", encoder), ("decoder", decoder)):
-            if not isinstance(value, nn.Module):
-                raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
-        self.encoder, self.decoder = encoder, decoder
-
-    def forward(self, enc_X: torch.Tensor, dec_X: torch.Tensor, *args) -> torch.Tensor:
-        """Logits ``(batch_size, num_steps, vocab_size)`` for the decoder inputs ``dec_X``.
-
-        Args:
-            enc_X: ``(batch_size, num_src_steps)`` source tokens.
-            dec_X: ``(batch_size, num_steps)`` decoder inputs (``<bos>`` and the target shifted
-                right, for teacher forcing).
-            args: passed to the encoder and ``init_state``: the source ``valid_lens``.
-        """
-        enc_all_outputs = self.encoder(enc_X, *args)
-        dec_state = self.decoder.init_state(enc_all_outputs, *args)
-        return self.decoder(dec_X, dec_state)[0]
-
-
-class MaskedSoftmaxCELoss(nn.Module):
-    """Cross-entropy over the valid target tokens only: padding contributes nothing.
-
-    ``loss = sum_{b,t valid} -log p(y_{b,t}) / (number of valid tokens)``. Unlike D2L's class of
-    the same name, which returns one loss per sequence, this returns the mean over valid tokens
-    (``reduction="mean"``) or the per-token losses with 0 at padding (``"none"``).
-
-    Args:
-        pad: the padding index; where no ``valid_len`` is given, tokens equal to it are masked.
-        reduction: ``"mean"`` or ``"none"``.
-
-    Source: D2L section 10.7 (``MaskedSoftmaxCELoss``).
-    """
-
-    def __init__(self, pad: int = 0, reduction: str = "mean") -> None:
-        super().__init__()
-        if not isinstance(pad, int) or isinstance(pad, bool):
-            raise TypeError(f"pad must be an int, got {type(pad).__name__}")
-        if reduction not in ("mean", "none"):
-            raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
-        self.pad, self.reduction = pad, reduction
-
-    def forward(
-        self, pred: torch.Tensor, label: torch.Tensor, valid_len: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """The loss.
-
-        Args:
-            pred: ``(batch_size, num_steps, vocab_size)`` logits.
-            label: ``(batch_size, num_steps)`` target indices.
-            valid_len: None (mask ``label == pad``) or ``(batch_size,)`` valid lengths.
-
-        Returns:
-            A scalar (``"mean"``) or ``(batch_size, num_steps)`` (``"none"``).
-
-        Raises:
-            TypeError, ValueError: for tensors of the wrong kind or shape.
-        """
-        if not isinstance(pred, torch.Tensor) or not pred.is_floating_point():
-            raise TypeError("pred must be a floating-point tensor of logits")
-        label = _check_tokens("label", label)
-        if pred.dim() != 3 or pred.shape[:2] != label.shape:
-            raise ValueError(
-                f"pred must have shape (batch_size, num_steps, vocab_size) = "
-                f"{tuple(label.shape)} + (vocab_size,), got {tuple(pred.shape)}"
-            )
-        if valid_len is None:
-            mask = label != self.pad  # (batch_size, num_steps)
-        else:
-            valid_len = _check_lens("valid_len", valid_len, *label.shape)
-            mask = torch.arange(label.shape[1], device=label.device) < valid_len.unsqueeze(1)
-        losses = nn.functional.cross_entropy(
-            pred.transpose(1, 2), label, reduction="none"
-        )  # (batch_size, num_steps)
-        losses = losses * mask
-        if self.reduction == "none":
-            return losses
-        return losses.sum() / mask.sum().clamp(min=1)

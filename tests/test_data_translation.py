@@ -166,3 +166,23 @@ def test_bad_inputs_elsewhere(data):
         data.train.batches(2.5)
     with pytest.raises(ValueError, match="distinct"):
         Vocab(["a", "a"])
+
+
+def test_decoder_inputs_shift_the_target_right_behind_bos(data):
+    from attention_utils import decoder_inputs
+
+    Y = data.test.tgt[:3]
+    X = decoder_inputs(Y, data.tgt_vocab.bos)
+    assert X.shape == Y.shape and X.dtype == Y.dtype
+    assert (X[:, 0] == data.tgt_vocab.bos).all() and torch.equal(X[:, 1:], Y[:, :-1])
+    assert decoder_inputs(Y[:, :1], 7).tolist() == [[7]] * 3
+    assert decoder_inputs(Y[:, :0], 1).shape == (3, 0)
+    assert decoder_inputs(Y[:0], 1).shape == (0, Y.shape[1])
+    Y32 = Y.to(torch.int32)
+    assert decoder_inputs(Y32, 1).dtype == torch.int32
+    with pytest.raises(TypeError, match="Y must be an integer tensor"):
+        decoder_inputs(Y.float(), 1)
+    with pytest.raises(ValueError, match="bos must be an int >= 0"):
+        decoder_inputs(Y, -1)
+    with pytest.raises(TypeError, match="bos must be an int"):
+        decoder_inputs(Y, 1.0)

@@ -882,13 +882,13 @@ CASES = [
         "Seq2SeqEncoder",
         lambda: au.Seq2SeqEncoder(10, 4, 8, 1)(torch.zeros(2, 3)),
         TypeError,
-        "X must hold integer token indices",
+        "X must be an integer tensor of token ids",
     ),
     (
         "Seq2SeqEncoder",
         lambda: au.Seq2SeqEncoder(10, 4, 8, 1)(LONG, torch.tensor([1, 4])),
         ValueError,
-        "valid_lens must lie between 1 and num_steps",
+        r"valid_lens must lie in \[0, num_steps\] = \[0, 3\]",
     ),
     (
         "Seq2SeqDecoder",
@@ -955,7 +955,7 @@ CASES = [
         "greedy_decode",
         lambda: au.greedy_decode(nn.Linear(2, 2), LONG, torch.tensor([3, 3]), 5),
         TypeError,
-        "net must be an EncoderDecoder",
+        "net must implement the decoder contract",
     ),
     (
         "greedy_decode",
@@ -967,7 +967,7 @@ CASES = [
         "greedy_decode",
         lambda: au.greedy_decode(_seq2seq(), LONG, torch.tensor([3]), 5),
         ValueError,
-        r"src_valid_lens must be a tensor of shape \(2,\)",
+        r"src_valid_lens must have shape \(batch_size,\) = \(2,\)",
     ),
     (
         "beam_search",
@@ -1504,6 +1504,97 @@ SEQ2SEQ_API_CASES = [
         lambda: (lambda o, s: _train(optimizer=o, scheduler=s))(*_sgd_and_other_scheduler()),
         ValueError,
         "scheduler must schedule the optimizer",
+    ),
+    # shift right for teacher forcing
+    ("decoder_inputs", lambda: au.decoder_inputs(LONG.float(), 1), TypeError, "Y must be an int"),
+    ("decoder_inputs", lambda: au.decoder_inputs(LONG, -1), ValueError, "bos must be an int >= 0"),
+    # token ids outside the vocabulary, named as the caller passed them
+    (
+        "Seq2SeqEncoder",
+        lambda: au.Seq2SeqEncoder(10, 4, 8, 1)(LONG * 10),
+        ValueError,
+        r"X's token ids must lie in \[0, vocab_size\) = \[0, 10\)",
+    ),
+    (
+        "EncoderDecoder",
+        lambda: _seq2seq()(LONG, LONG * 10, torch.tensor([3, 3])),
+        ValueError,
+        "dec_X's token ids must lie in",
+    ),
+    (
+        "Seq2SeqDecoder",
+        lambda: au.Seq2SeqDecoder(10, 4, 8, 1)(-LONG, [torch.zeros(2, 8), torch.zeros(1, 2, 8)]),
+        ValueError,
+        "X's token ids must lie in",
+    ),
+    (
+        "MaskedSoftmaxCELoss",
+        lambda: au.MaskedSoftmaxCELoss()(torch.randn(2, 3, 5), LONG * 5),
+        ValueError,
+        "label's token ids must lie in",
+    ),
+    (
+        "greedy_decode",
+        lambda: au.greedy_decode(_seq2seq(), LONG, torch.tensor([3, 3]), 5, bos=10),
+        ValueError,
+        r"bos must be a token id in \[0, vocab_size\) = \[0, 10\)",
+    ),
+    (
+        "beam_search",
+        lambda: au.beam_search(_seq2seq(), LONG[0], 3, 5, 2, eos=12),
+        ValueError,
+        "eos must be a token id",
+    ),
+    # states and lengths: the wrong state, another batch or width, lengths outside 0..n
+    (
+        "Seq2SeqAttentionDecoder",
+        lambda: au.Seq2SeqAttentionDecoder(10, 4, 8, 1)(
+            LONG, [torch.zeros(3, 3, 8), torch.zeros(1, 3, 8), None]
+        ),
+        ValueError,
+        "X has batch_size 2 but the state's enc_outputs 3",
+    ),
+    (
+        "Seq2SeqAttentionDecoder",
+        lambda: au.Seq2SeqAttentionDecoder(10, 4, 8, 1).init_state(
+            (torch.zeros(2, 3, 8), torch.zeros(1, 2, 8)), torch.tensor([2, 4])
+        ),
+        ValueError,
+        r"enc_valid_lens must lie in \[0, num_steps\] = \[0, 3\]",
+    ),
+    (
+        "Seq2SeqAttentionDecoder",
+        lambda: au.Seq2SeqAttentionDecoder(10, 4, 8, 1).init_state(
+            (torch.zeros(2, 3, 8), torch.zeros(1, 2, 8)), torch.tensor([2.0, 1.0])
+        ),
+        TypeError,
+        "enc_valid_lens must have an integer dtype",
+    ),
+    (
+        "Seq2SeqAttentionDecoder",
+        lambda: au.Seq2SeqAttentionDecoder(10, 4, 8, 1).init_state(
+            (torch.zeros(2, 3, 6), torch.zeros(1, 2, 6))
+        ),
+        ValueError,
+        r"enc_outputs must have shape .* num_hiddens = 8",
+    ),
+    (
+        "Seq2SeqDecoder",
+        lambda: au.Seq2SeqDecoder(10, 4, 8, 1)(LONG, "state"),
+        TypeError,
+        r"state must be the list \[context, hidden_state\]",
+    ),
+    (
+        "EncoderDecoder",
+        lambda: _seq2seq().encode(LONG, torch.tensor([1, 4])),
+        ValueError,
+        r"src_valid_lens must lie in \[0, num_steps\] = \[0, 3\]",
+    ),
+    (
+        "EncoderDecoder",
+        lambda: _seq2seq().encode(LONG, torch.tensor([[1, 2]])),
+        ValueError,
+        r"src_valid_lens must have shape \(batch_size,\)",
     ),
 ]
 CASES += SEQ2SEQ_API_CASES

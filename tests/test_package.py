@@ -15,6 +15,7 @@ MODULES = [
     "data",
     "decoding",
     "efficient",
+    "encoder_decoder",
     "kernel_regression",
     "kv_cache",
     "multihead",

@@ -215,7 +215,7 @@ def test_exact_match():
             ValueError,
             "dropout must be a probability",
         ),
-        (lambda: Seq2SeqEncoder(5, 4, 4, 1)(torch.zeros(2, 3)), TypeError, "X must hold integer"),
+        (lambda: Seq2SeqEncoder(5, 4, 4, 1)(torch.zeros(2, 3)), TypeError, "X must be an integer"),
         (
             lambda: Seq2SeqEncoder(5, 4, 4, 1)(torch.zeros(3, dtype=torch.long)),
             ValueError,
@@ -226,14 +226,14 @@ def test_exact_match():
                 torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 4])
             ),
             ValueError,
-            "valid_lens must lie between 1 and",
+            r"valid_lens must lie in \[0, num_steps\]",
         ),
         (
             lambda: Seq2SeqEncoder(5, 4, 4, 1)(
                 torch.zeros(2, 3, dtype=torch.long), torch.tensor([3.0, 1.0])
             ),
             TypeError,
-            "valid_lens must hold integers",
+            "valid_lens must have an integer dtype",
         ),
         (
             lambda: EncoderDecoder("encoder", Seq2SeqDecoder(5, 4, 4, 1)),
@@ -280,3 +280,181 @@ def test_exact_match():
 def test_bad_inputs(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- one API: the core, one lengths rule 0..n, empty inputs, NaN under the mask, clear errors
+
+
+def test_the_attention_decoder_keeps_its_own_weights_and_imports_no_private_name():
+    import ast
+    import pathlib
+
+    net = make_net(True)
+    src, valid_lens, dec_X = batch()
+    net(src, dec_X, valid_lens)
+    assert net.decoder.attention.attention_weights is None, "no write into another module"
+    root = pathlib.Path(__file__).resolve().parents[1] / "attention_utils"
+    for name in ("seq2seq.py", "encoder_decoder.py", "decoding.py", "training.py"):
+        for node in ast.walk(ast.parse((root / name).read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert not any(a.name.startswith("_") for a in node.names), (name, node.lineno)
+
+
+def test_zero_lengths_give_zero_outputs_the_initial_state_and_zero_weights():
+    net = make_net(True, num_layers=2)
+    src, valid_lens, dec_X = batch()
+    valid_lens = valid_lens.clone()
+    valid_lens[1] = 0
+    outputs, state = net.encoder(src, valid_lens)
+    assert (outputs[1] == 0).all() and (state[:, 1] == 0).all(), "a GRU over no token"
+    others = [0, 2, 3]
+    ref_out, ref_state = net.encoder(src[others], valid_lens[others])
+    torch.testing.assert_close(outputs[others], ref_out)
+    torch.testing.assert_close(state[:, others], ref_state)
+    logits = net(src, dec_X, valid_lens)
+    assert torch.isfinite(logits).all()
+    weights = net.decoder.attention_weights
+    assert (weights[1] == 0).all(), "a source of length 0 gets zero weights"
+    torch.testing.assert_close(weights[others].sum(-1), torch.ones(3, 5))
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_empty_batches_and_empty_sequences_give_empty_outputs(attention):
+    net = make_net(attention)
+    src, valid_lens, dec_X = batch()
+    assert net(src[:0], dec_X[:0], valid_lens[:0]).shape == (0, 5, TGT_VOCAB)
+    assert net(src, dec_X[:, :0], valid_lens).shape == (4, 0, TGT_VOCAB)
+    outputs, state = net.encoder(src[:, :0], torch.zeros(4, dtype=torch.long))
+    assert outputs.shape == (4, 0, HIDDENS) and (state == 0).all() and state.shape == (2, 4, 16)
+    outputs, state = net.encoder(src[:, :0])
+    assert outputs.shape == (4, 0, HIDDENS) and state.shape == (2, 4, HIDDENS)
+    state = net.encode(src, valid_lens)
+    logits, after = net.decode(dec_X[:, :0], state)
+    assert logits.shape == (4, 0, TGT_VOCAB)
+    assert all(a is b for a, b in zip(after, state) if a is not None), "no step: same state"
+    if attention:
+        assert net.cross_attention_weights.shape == (4, 0, 7)
+
+
+def test_nan_logits_at_padded_positions_do_not_leak_into_the_loss_or_its_gradient():
+    torch.manual_seed(0)
+    pred = torch.randn(2, 4, 6)
+    label = torch.tensor([[3, 4, 2, 0], [5, 2, 0, 0]])
+    clean = MaskedSoftmaxCELoss()(pred, label)
+    for valid_len in (None, torch.tensor([3, 2])):
+        poisoned = pred.clone()
+        poisoned[0, 3], poisoned[1, 2:] = float("nan"), float("nan")
+        poisoned.requires_grad_(True)
+        loss = MaskedSoftmaxCELoss()(poisoned, label, valid_len)
+        torch.testing.assert_close(loss, clean)
+        loss.backward()
+        assert torch.isfinite(poisoned.grad).all() and (poisoned.grad[1, 2:] == 0).all()
+    none = MaskedSoftmaxCELoss(reduction="none")(poisoned.detach(), label)
+    assert torch.isfinite(none).all()
+    empty = MaskedSoftmaxCELoss()(pred, label, torch.tensor([0, 0]))
+    assert empty == 0, "no valid token: loss 0"
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (  # token ids outside the vocabulary, each named as the caller passed it
+            lambda: make_net(True)(batch()[0] + SRC_VOCAB, batch()[2], batch()[1]),
+            ValueError,
+            r"enc_X's token ids must lie in \[0, vocab_size\) = \[0, 11\)",
+        ),
+        (
+            lambda: make_net(True)(batch()[0], batch()[2] + TGT_VOCAB, batch()[1]),
+            ValueError,
+            r"dec_X's token ids must lie in \[0, vocab_size\) = \[0, 13\)",
+        ),
+        (lambda: make_net(False).encode(batch()[0] - 20, None), ValueError, "src's token ids"),
+        (
+            lambda: MaskedSoftmaxCELoss()(torch.randn(4, 5, 13), batch()[2] + 13),
+            ValueError,
+            "label's token ids must lie in",
+        ),
+        (
+            lambda: make_net(True)(batch()[0], batch()[2][:2], batch()[1]),
+            ValueError,
+            "dec_X must have enc_X's batch_size 4",
+        ),
+        (  # lengths: the library's one rule, 0..num_steps, integer, shape (batch_size,)
+            lambda: make_net(True).encode(batch()[0], torch.tensor([1, 2, 8, 3])),
+            ValueError,
+            r"src_valid_lens must lie in \[0, num_steps\] = \[0, 7\]",
+        ),
+        (
+            lambda: make_net(True).encode(batch()[0], torch.tensor([1, 2, -1, 3])),
+            ValueError,
+            "src_valid_lens must lie in",
+        ),
+        (
+            lambda: make_net(True).encode(batch()[0], torch.tensor([[1, 2, 3, 3]])),
+            ValueError,
+            r"src_valid_lens must have shape \(batch_size,\)",
+        ),
+        (
+            lambda: make_net(True).encode(batch()[0], torch.ones(4, 1, dtype=torch.long)),
+            ValueError,
+            r"src_valid_lens must have shape \(batch_size,\) = \(4,\)",
+        ),
+        (
+            lambda: make_net(True).decoder.init_state(
+                make_net(True).encoder(batch()[0]), torch.tensor([1, 2, 8, 3])
+            ),
+            ValueError,
+            r"enc_valid_lens must lie in \[0, num_steps\] = \[0, 7\]",
+        ),
+        (
+            lambda: make_net(True).decoder.init_state(
+                make_net(True).encoder(batch()[0]), torch.tensor([1.0, 2.0, 3.0, 3.0])
+            ),
+            TypeError,
+            "enc_valid_lens must have an integer dtype",
+        ),
+        (  # states: another model's width, another batch, not a state at all
+            lambda: make_net(True).decoder(
+                batch()[2], [torch.zeros(4, 7, 8), torch.zeros(2, 4, HIDDENS), None]
+            ),
+            ValueError,
+            r"enc_outputs must have shape .* num_hiddens = 16",
+        ),
+        (
+            lambda: make_net(True).decode(batch()[2][:3], make_net(True).encode(*batch()[:2])),
+            ValueError,
+            "X has batch_size 3 but the state's enc_outputs 4",
+        ),
+        (
+            lambda: make_net(False).decode(batch()[2][:3], make_net(False).encode(*batch()[:2])),
+            ValueError,
+            r"hidden_state must have shape \(num_layers, batch_size, num_hiddens\) = \(2, 3, 16\)",
+        ),
+        (
+            lambda: make_net(False).decoder(batch()[2], "state"),
+            TypeError,
+            r"state must be the list \[context, hidden_state\]",
+        ),
+        (
+            lambda: make_net(True).decoder(batch()[2], [1, 2]),
+            ValueError,
+            r"state must be the list \[enc_outputs, hidden_state, enc_valid_lens\]",
+        ),
+        (
+            lambda: Seq2SeqDecoder(TGT_VOCAB, EMBED, 32, 2).init_state(
+                make_net(False).encoder(batch()[0])
+            ),
+            ValueError,
+            "hidden_state must have shape",
+        ),
+        (
+            lambda: Seq2SeqAttentionDecoder(5, 4, 4, 1, need_weights="False"),
+            TypeError,
+            "need_weights must be True or False",
+        ),
+    ],
+)
+def test_bad_inputs_get_clear_errors_naming_the_argument(call, error, pattern):
+    with pytest.raises(error, match=pattern) as info:
+        call()
+    assert type(info.value) is error
