@@ -7,18 +7,21 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``plotting``: heatmaps of attention weights and curves (chapter 01 on)
 - ``data``: the book's synthetic datasets (regression, retrieval, sentences, images), seeded
 - ``kernel_regression``: Nadaraya--Watson attention pooling (chapter 02)
-- ``scoring``: the attention core ``attention``, masked softmax and the additive, dot-product and
-  bilinear scores (chapter 03); every later attention layer calls the core
+- ``core``: the attention core ``attention`` and ``attention_pool``, masks, masked softmax and
+  the ``need_weights`` switch (chapter 03); every attention in the library calls it
+- ``scoring``: the additive, dot-product and bilinear scoring layers (chapter 03)
 - ``multihead``: multi-head attention, split and merge of heads (chapter 04)
-- ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
-  encoder (chapter 04)
+- ``transformer_layers``: positional encoding, token embedding, the feed-forward network, Add &
+  Norm and the pre-/post-norm sub-layer connection (chapter 04)
+- ``transformer``: the Transformer encoder and its blocks (chapter 04)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
 - ``resnet``: the ResNet-50 backbone and the registry of where attention modules go (chapter 05)
 - ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
 - ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
 - ``kv_cache``: the per-layer key-value cache of incremental decoding (chapter 07)
-- ``transformer_decoder``: the Transformer decoder, the encoder-decoder ``Transformer``, its
-  ``torch.nn.Transformer`` twin and the warm-up schedule (chapter 07)
+- ``transformer_decoder``: the Transformer decoder and its blocks (chapter 07)
+- ``transformer_model``: the encoder-decoder ``Transformer`` with ``encode``/``decode`` (chapter 07)
+- ``transformer_torch``: its ``torch.nn.Transformer`` twin (chapter 07)
 - ``vision_self_attention``: Non-local, GC, DNL, criss-cross and polarized self-attention
   for CNN feature maps (chapter 08)
 - ``vit``: outlook attention and the Vision Transformer (chapter 08)
@@ -27,7 +30,7 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   BiSeNet's attention modules (chapter 09)
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
-- ``training``: the training loop the chapters share
+- ``training``: the training loop the chapters share and the warm-up schedule
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -53,6 +56,13 @@ from .cnn_spatial import (
     ReverseAttention,
     SpatialTransformer,
     affine_transform,
+)
+from .core import (
+    NeedWeightsMixin,
+    attention,
+    attention_pool,
+    masked_softmax,
+    valid_lens_to_mask,
 )
 from .data import (
     ADJECTIVES,
@@ -136,10 +146,6 @@ from .scoring import (
     AdditiveAttention,
     BilinearAttention,
     DotProductAttention,
-    attention,
-    attention_pool,
-    masked_softmax,
-    valid_lens_to_mask,
 )
 from .seq2seq import (
     Seq2SeqAttentionDecoder,
@@ -153,18 +159,27 @@ from .training import (
     warmup_scheduler,
 )
 from .transformer import (
-    AddNorm,
-    PositionalEncoding,
-    PositionWiseFFN,
     TransformerEncoder,
     TransformerEncoderBlock,
 )
 from .transformer_decoder import (
     DecoderLayerCache,
-    TorchTransformer,
-    Transformer,
     TransformerDecoder,
     TransformerDecoderBlock,
+)
+from .transformer_layers import (
+    AddNorm,
+    PositionalEncoding,
+    PositionWiseFFN,
+    SublayerConnection,
+    embed_tokens,
+)
+from .transformer_model import (
+    Transformer,
+    TransformerState,
+)
+from .transformer_torch import (
+    TorchTransformer,
 )
 from .vision import (
     CBAM,
@@ -196,6 +211,12 @@ __version__ = "0.1.0"
 __all__ = [
     # checks
     "check_shape",
+    # core
+    "attention",
+    "attention_pool",
+    "masked_softmax",
+    "valid_lens_to_mask",
+    "NeedWeightsMixin",
     # cnn_attention
     "GCT",
     "dct_filters",
@@ -282,10 +303,6 @@ __all__ = [
     "Bottleneck",
     "ResNet",
     # scoring
-    "attention",
-    "attention_pool",
-    "masked_softmax",
-    "valid_lens_to_mask",
     "AdditiveAttention",
     "BilinearAttention",
     "DotProductAttention",
@@ -301,17 +318,23 @@ __all__ = [
     "warmup_lr",
     "warmup_scheduler",
     # transformer
-    "AddNorm",
-    "PositionWiseFFN",
-    "PositionalEncoding",
     "TransformerEncoder",
     "TransformerEncoderBlock",
     # transformer_decoder
     "DecoderLayerCache",
-    "TorchTransformer",
-    "Transformer",
     "TransformerDecoder",
     "TransformerDecoderBlock",
+    # transformer_layers
+    "embed_tokens",
+    "AddNorm",
+    "PositionWiseFFN",
+    "PositionalEncoding",
+    "SublayerConnection",
+    # transformer_model
+    "Transformer",
+    "TransformerState",
+    # transformer_torch
+    "TorchTransformer",
     # vision
     "CBAM",
     "ECA",

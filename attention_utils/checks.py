@@ -184,6 +184,17 @@ def check_tokens(name: str, X: object, vocab_size: int | None = None) -> torch.T
     return X
 
 
+def require_sequence(name: str, X: object, width: int, width_name: str) -> torch.Tensor:
+    """``X`` if it is a floating ``(batch_size, num_steps, width)`` tensor, else a clear error."""
+    require_tensor(name, X)
+    if X.dim() != 3 or X.shape[-1] != width:
+        raise ValueError(
+            f"{name} must have shape (batch_size, num_steps, {width_name}={width}), "
+            f"got {tuple(X.shape)}"
+        )
+    return X
+
+
 # --- attention inputs (scoring, multihead, transformer and every later attention layer) ----
 
 
@@ -286,6 +297,36 @@ def check_qkv(
         raise ValueError(
             f"keys must have shape {lead}num_keys, key_size={key_size}), got {tuple(keys.shape)}"
         )
+
+
+def check_pool_inputs(scores: object, values: object, mask: object) -> None:
+    """Scores ``(..., nq, nk)``, values ``(..., nk, value_size)`` of one dtype, a bool mask."""
+    require_tensor("scores", scores)
+    require_tensor("values", values)
+    if scores.dim() < 2 or values.dim() < 2:
+        raise ValueError(
+            "scores must have shape (..., num_queries, num_keys) and values "
+            f"(..., num_keys, value_size), got {tuple(scores.shape)} and {tuple(values.shape)}"
+        )
+    if values.dtype != scores.dtype:
+        raise TypeError(
+            f"values must have the dtype of scores ({scores.dtype}), got {values.dtype}"
+        )
+    if values.shape[-2] != scores.shape[-1]:
+        raise ValueError(
+            f"values must have num_keys = {scores.shape[-1]} rows (scores' last dimension), got "
+            f"shape {tuple(values.shape)}"
+        )
+    if mask is not None:
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+            raise TypeError(f"mask must be a bool tensor or None, got {type(mask).__name__}")
+        try:
+            torch.broadcast_shapes(mask.shape, scores.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"mask of shape {tuple(mask.shape)} does not broadcast to scores of shape "
+                f"{tuple(scores.shape)}"
+            ) from None
 
 
 def check_same_d(queries: torch.Tensor, keys: torch.Tensor) -> None:

@@ -9,11 +9,11 @@ Sources:
     heads on an axis of their own, ``(batch_size, num_heads, num_steps, head_dim)``, and the heads
     stay 4-D all the way through the attention core.
 
-The scores come from :func:`~attention_utils.scoring.attention` (chapter 03), through the layer's
-:class:`~attention_utils.scoring.DotProductAttention`: a head is scaled dot-product attention
-between projected queries, keys and values, and the masking rules (``valid_lens``, ``causal``, a
-fully masked query gives a zero vector) are the core's. The Transformer's other parts (positional
-encoding, the feed-forward network, Add & Norm, the encoder) are in ``transformer``.
+Every head goes through :func:`~attention_utils.core.attention`, the book's one attention core
+(chapter 03): a head is scaled dot-product attention between projected queries, keys and values,
+and the masking rules (``valid_lens``, ``causal``, a fully masked query gives a zero vector) and
+the ``need_weights`` switch (:class:`~attention_utils.core.NeedWeightsMixin`) are the core's. The
+Transformer's other parts are in ``transformer_layers``, ``transformer`` and later modules.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from .checks import (
     require_positive_int,
     require_probability,
 )
+from .core import NeedWeightsMixin, attention
 from .kv_cache import KVCache
-from .scoring import DotProductAttention
 
 __all__ = ["MultiHeadAttention", "as_torch_multihead", "merge_heads", "split_heads"]
 
@@ -105,7 +105,7 @@ def merge_heads(X: torch.Tensor) -> torch.Tensor:
     return _merge_heads(X)  # (batch_size, num_steps, num_hiddens)
 
 
-class MultiHeadAttention(nn.Module):
+class MultiHeadAttention(NeedWeightsMixin, nn.Module):
     """Multi-head attention: ``MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O``.
 
     Each ``head_j = softmax(Q W_j^Q (K W_j^K)^T / sqrt(d)) V W_j^V`` with ``d = num_hiddens / h``.
@@ -132,14 +132,14 @@ class MultiHeadAttention(nn.Module):
         num_heads: number of heads ``h``.
         dropout: dropout probability on the attention weights in training.
         bias: whether the four linear layers have biases.
-        need_weights: True (default) takes the readable path and keeps the weights; False takes
-            PyTorch's fused ``scaled_dot_product_attention`` and keeps none. An attribute that can
-            be set later; it is the inner ``attention`` layer's.
         num_kv_heads: number of key-value heads ``g``, dividing ``num_heads``; None means
             ``num_heads``.
+        need_weights: keyword only. False (default) takes PyTorch's fused
+            ``scaled_dot_product_attention`` and keeps no weights; True takes the readable path
+            and keeps them (:class:`~attention_utils.core.NeedWeightsMixin`).
 
     Attributes:
-        attention: the :class:`~attention_utils.scoring.DotProductAttention` every head shares.
+        dropout: the ``nn.Dropout`` whose ``p`` acts on the weights in training.
         attention_weights: after a forward with ``need_weights`` True, the weights of every head,
             detached, shape ``(batch_size, num_heads, num_queries, num_keys)``; None after a fused
             forward (and before the first).
@@ -159,8 +159,9 @@ class MultiHeadAttention(nn.Module):
         num_heads: int,
         dropout: float,
         bias: bool = False,
-        need_weights: bool = True,
         num_kv_heads: int | None = None,
+        *,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -187,27 +188,16 @@ class MultiHeadAttention(nn.Module):
         self.num_heads = num_heads
         self.num_kv_heads = num_kv_heads
         kv_hiddens = num_kv_heads * (num_hiddens // num_heads)  # the key-value heads' total width
-        self.attention = DotProductAttention(require_probability("dropout", dropout), need_weights)
+        self.dropout = nn.Dropout(require_probability("dropout", dropout))
         self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)
         self.W_k = nn.Linear(key_size, kv_hiddens, bias=bias)
         self.W_v = nn.Linear(value_size, kv_hiddens, bias=bias)
         self.W_o = nn.Linear(num_hiddens, num_hiddens, bias=bias)
+        self.need_weights = need_weights
+        self.attention_weights: torch.Tensor | None = None
 
-    @property
-    def need_weights(self) -> bool:
-        """Whether forward keeps the weights (readable path) or takes the fused path."""
-        return self.attention.need_weights
-
-    @need_weights.setter
-    def need_weights(self, value: bool) -> None:
-        self.attention.need_weights = require_bool("need_weights", value)
-
-    @property
-    def attention_weights(self) -> torch.Tensor | None:
-        """The last forward's weights ``(batch_size, num_heads, num_queries, num_keys)`` or None."""
-        return self.attention.attention_weights
-
-    def _check_inputs(self, queries: object, keys: object, values: object) -> None:
+    def check_inputs(self, queries: object, keys: object, values: object) -> None:
+        """Raise a clear TypeError/ValueError unless the three tensors fit this layer."""
         check_qkv(queries, keys, values, self.W_q.in_features, self.W_k.in_features)
         if queries.dim() != 3:
             raise ValueError(
@@ -222,34 +212,6 @@ class MultiHeadAttention(nn.Module):
             )
         require_dtype("queries", queries, self)
 
-    def _attend(
-        self,
-        queries: torch.Tensor,
-        keys: torch.Tensor,
-        values: torch.Tensor,
-        valid_lens: torch.Tensor | None = None,
-        causal: bool = False,
-        cache: KVCache | None = None,
-    ) -> torch.Tensor:
-        """The forward pass without the argument checks (for the layers that contain this one)."""
-        h = self.num_heads
-        q = _split_heads(self.W_q(queries), h)  # (batch_size, num_heads, num_queries, head_dim)
-        if cache is not None and cache.static and cache.is_filled:
-            k, v = cache.keys, cache.values  # (batch_size, num_heads, num_keys, head_dim)
-        else:
-            g = self.num_kv_heads
-            k = _split_heads(self.W_k(keys), g)  # (batch_size, num_kv_heads, num_new, head_dim)
-            v = _split_heads(self.W_v(values), g)  # (batch_size, num_kv_heads, num_new, head_dim)
-            if cache is not None:
-                k, v = cache.append(k, v)  # (batch_size, num_kv_heads, num_keys, head_dim)
-        if self.num_kv_heads != h:  # grouped-query attention: query head j uses kv head j // (h/g)
-            group = h // self.num_kv_heads
-            k = k.repeat_interleave(group, dim=1)  # (batch_size, num_heads, num_keys, head_dim)
-            v = v.repeat_interleave(group, dim=1)  # (batch_size, num_heads, num_keys, head_dim)
-        output = self.attention._attend(q, k, v, valid_lens, causal)
-        # (batch_size, num_heads, num_queries, head_dim)
-        return self.W_o(_merge_heads(output))  # (batch_size, num_queries, num_hiddens)
-
     def forward(
         self,
         queries: torch.Tensor,
@@ -258,6 +220,7 @@ class MultiHeadAttention(nn.Module):
         valid_lens: torch.Tensor | None = None,
         *,
         causal: bool = False,
+        attn_mask: torch.Tensor | None = None,
         cache: KVCache | None = None,
     ) -> torch.Tensor:
         """Project, attend in every head, concatenate the heads and project again.
@@ -272,6 +235,9 @@ class MultiHeadAttention(nn.Module):
                 ``W_o(0)`` (the zero vector without bias; ``nn.MultiheadAttention`` gives NaN).
             causal: if True, query i also sees no key after position
                 ``i + num_keys - num_queries`` (a decoder's self-attention).
+            attn_mask: None, or a bool tensor (True = the key takes part) or a float bias that
+                broadcasts to ``(batch_size, num_heads, num_queries, num_keys)``, as in
+                :func:`~attention_utils.core.attention`; combined with the other masks.
             cache: None, or a :class:`~attention_utils.kv_cache.KVCache` for incremental
                 decoding: the new ``keys`` and ``values`` are projected, appended to it and the
                 queries attend over everything it holds (``num_keys`` then counts the cached
@@ -285,7 +251,7 @@ class MultiHeadAttention(nn.Module):
             TypeError, ValueError: for tensors of the wrong dtype (also against the parameters'),
                 rank or sizes, and for bad ``valid_lens``; the message names the expected shape.
         """
-        self._check_inputs(queries, keys, values)
+        self.check_inputs(queries, keys, values)
         require_bool("causal", causal)
         if cache is not None and not isinstance(cache, KVCache):
             raise TypeError(f"cache must be None or a KVCache, got {type(cache).__name__}")
@@ -294,8 +260,29 @@ class MultiHeadAttention(nn.Module):
             filled = cache.static and cache.is_filled
             num_keys = cache.num_steps if filled else num_keys + cache.num_steps
         if valid_lens is not None:
-            check_valid_lens(valid_lens, queries.shape[0], queries.shape[1], num_keys)
-        return self._attend(queries, keys, values, valid_lens, causal, cache)
+            check_valid_lens(  # the range: checked once, in the core
+                valid_lens, queries.shape[0], queries.shape[1], num_keys, check_range=False
+            )
+        h = self.num_heads
+        q = _split_heads(self.W_q(queries), h)  # (batch_size, num_heads, num_queries, head_dim)
+        if cache is not None and cache.static and cache.is_filled:
+            k, v = cache.keys, cache.values  # (batch_size, num_kv_heads, num_keys, head_dim)
+        else:
+            g = self.num_kv_heads
+            k = _split_heads(self.W_k(keys), g)  # (batch_size, num_kv_heads, num_new, head_dim)
+            v = _split_heads(self.W_v(values), g)  # (batch_size, num_kv_heads, num_new, head_dim)
+            if cache is not None:
+                k, v = cache.append(k, v)  # (batch_size, num_kv_heads, num_keys, head_dim)
+        if self.num_kv_heads != h:  # grouped-query attention: query head j uses kv head j // (h/g)
+            group = h // self.num_kv_heads
+            k = k.repeat_interleave(group, dim=1)  # (batch_size, num_heads, num_keys, head_dim)
+            v = v.repeat_interleave(group, dim=1)  # (batch_size, num_heads, num_keys, head_dim)
+        dropout_p = self.dropout.p if self.training else 0.0
+        output, weights = attention(
+            q, k, v, valid_lens, attn_mask, dropout_p, self.need_weights, causal=causal
+        )  # (batch_size, num_heads, num_queries, head_dim), weights or None
+        self.attention_weights = None if weights is None else weights.detach()
+        return self.W_o(_merge_heads(output))  # (batch_size, num_queries, num_hiddens)
 
 
 def as_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
@@ -335,7 +322,7 @@ def as_torch_multihead(mha: MultiHeadAttention) -> nn.MultiheadAttention:
     torch_mha = nn.MultiheadAttention(
         num_hiddens,
         mha.num_heads,
-        dropout=mha.attention.dropout.p,
+        dropout=mha.dropout.p,
         bias=bias,
         kdim=mha.W_k.in_features,
         vdim=mha.W_v.in_features,

@@ -1,4 +1,4 @@
-"""Attention scoring functions and the one attention core every later module calls.
+"""Attention scoring functions as layers (chapter 03): additive, scaled dot-product, bilinear.
 
 Sources:
     D. Bahdanau, K. Cho, Y. Bengio, "Neural machine translation by jointly learning to align and
@@ -7,29 +7,19 @@ Sources:
     translation", EMNLP 2015, arXiv:1508.04025 (the dot and "general", i.e. bilinear, scores).
     A. Vaswani et al., "Attention is all you need", NeurIPS 2017, arXiv:1706.03762 (scaled
     dot-product attention).
-    Names, argument order and the ``attention_weights`` attribute follow D2L (Zhang et al.,
-    *Dive into Deep Learning*, 2023, sec. 11.3, arXiv:2106.11342), with sizes passed explicitly.
+    Names, argument order (``key_size`` before ``query_size``) and the ``attention_weights``
+    attribute follow D2L (Zhang et al., *Dive into Deep Learning*, 2023, sec. 11.3,
+    arXiv:2106.11342), with sizes passed explicitly.
 
-Every layer here computes, for queries q_i, keys k_j and values v_j,
+Every layer computes ``output_i = sum_j softmax_j(a(q_i, k_j)) v_j`` and differs only in the
+scoring function ``a``. The softmax, the masks and the weighted sum are the attention core's
+(:mod:`attention_utils.core`): :class:`DotProductAttention` calls :func:`attention`, the other
+two compute their scores and call :func:`attention_pool`. ``need_weights`` (False by default, see
+:class:`~attention_utils.core.NeedWeightsMixin`) decides whether a layer keeps the weights of its
+last forward, detached, in ``attention_weights``.
 
-    output_i = sum_j softmax_j(a(q_i, k_j)) v_j
-
-and differs only in the scoring function a. :func:`attention` is scaled dot-product attention as
-a function, ``a(q, k) = q^T k / sqrt(d)``; :class:`DotProductAttention`, multi-head attention and
-every later chapter's layer call it, so the choice between the readable path (which builds the
-weights) and PyTorch's fused kernel is made in one place only. The layers keep the weights of
-their last forward, detached, in ``self.attention_weights`` (None after a fused call).
-
-Masks. ``valid_lens`` says how many keys each query may look at: key j takes part for query i of
-example b exactly when ``j < valid_lens[b]`` (shape ``(batch_size,)``) or ``j < valid_lens[b, i]``
-(shape ``(batch_size, num_queries)``); every other leading dimension (the heads of multi-head
-attention) shares example b's lengths. ``causal=True`` also hides key j from query i when
-``j > i + num_keys - num_queries`` (the future; aligned at the last key, so a query appended to a
-cache of keys sees them all). Masked scores are filled with ``torch.finfo(dtype).min`` (finite in
-float16 and bfloat16) and masked weights are set to exactly 0. A query whose keys are all masked
-gets all-zero weights, so its output is the zero vector, on both paths: a defined result with no
-NaN. (``torch.nn.MultiheadAttention`` returns NaN for such a query; this library differs on
-purpose.)
+The core's public functions are also importable from here (``from attention_utils.scoring import
+attention``), where they lived before the core had a module of its own.
 """
 
 from __future__ import annotations
@@ -38,399 +28,41 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .checks import (
-    check_attn_mask,
     check_qkv,
     check_same_d,
     check_valid_lens,
     require_bool,
     require_dtype,
-    require_positive,
     require_positive_int,
     require_probability,
-    require_tensor,
+)
+from .core import (  # noqa: F401  (re-exported: the core's old home)
+    NeedWeightsMixin,
+    attention,
+    attention_pool,
+    masked_softmax,
+    valid_lens_to_mask,
 )
 
-__all__ = [
-    "AdditiveAttention",
-    "BilinearAttention",
-    "DotProductAttention",
-    "attention",
-    "attention_pool",
-    "masked_softmax",
-    "valid_lens_to_mask",
-]
+__all__ = ["AdditiveAttention", "BilinearAttention", "DotProductAttention"]
 
 
-# --- masks ------------------------------------------------------------------------------------
-
-
-def _valid_lens_mask(valid_lens: torch.Tensor, ndim: int, num_keys: int) -> torch.Tensor:
-    """Bool mask (True = take part) that broadcasts to scores ``(batch_size, ..., nq, nk)``."""
-    positions = torch.arange(num_keys, device=valid_lens.device)  # (num_keys,)
-    if valid_lens.dim() == 1:
-        lens = valid_lens.reshape(-1, *([1] * (ndim - 1)))  # (batch_size, 1, ..., 1)
-    else:
-        lens = valid_lens.reshape(valid_lens.shape[0], *([1] * (ndim - 3)), -1, 1)
-        # (batch_size, 1, ..., num_queries, 1)
-    return positions < lens  # (batch_size, 1, ..., num_queries or 1, num_keys)
-
-
-def _causal_mask(num_queries: int, num_keys: int, device: torch.device) -> torch.Tensor:
-    """``mask[i, j] = j <= i + num_keys - num_queries``: no query sees a later key."""
-    ones = torch.ones(num_queries, num_keys, dtype=torch.bool, device=device)
-    return ones.tril(num_keys - num_queries)  # (num_queries, num_keys)
-
-
-def _key_mask(
-    valid_lens: torch.Tensor | None,
-    attn_mask: torch.Tensor | None,
-    causal: bool,
-    queries: torch.Tensor,
-    num_keys: int,
-) -> torch.Tensor | None:
-    """All boolean masks combined (True = take part), or None when nothing is masked."""
-    mask = None
-    if valid_lens is not None:
-        mask = _valid_lens_mask(valid_lens.to(queries.device), queries.dim(), num_keys)
-    if causal:
-        future = _causal_mask(
-            queries.shape[-2], num_keys, queries.device
-        )  # (num_queries, num_keys)
-        mask = future if mask is None else mask & future
-    if attn_mask is not None:
-        mask = attn_mask if mask is None else mask & attn_mask
-    return mask  # broadcasts to (..., num_queries, num_keys)
-
-
-def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Softmax over the last axis with masked entries filled by the dtype's minimum, then 0."""
-    if mask is None:
-        return F.softmax(scores, dim=-1)  # (..., num_queries, num_keys)
-    weights = F.softmax(scores.masked_fill(~mask, torch.finfo(scores.dtype).min), dim=-1)
-    return weights.masked_fill(~mask, 0.0)  # (..., num_queries, num_keys)
-
-
-# --- public mask helpers ------------------------------------------------------------------------
-
-
-def valid_lens_to_mask(
-    valid_lens: torch.Tensor | None, num_queries: int, num_keys: int
-) -> torch.Tensor | None:
-    """The boolean key mask that ``valid_lens`` describes (True = the key takes part).
-
-    ``mask[b, i, j] = j < valid_lens[b]`` for 1-D ``valid_lens``, and ``j < valid_lens[b, i]`` for
-    2-D ones. This is the convention of the boolean ``attn_mask`` of
-    ``torch.nn.functional.scaled_dot_product_attention`` and of :func:`attention`.
-
-    Args:
-        valid_lens: None, or an integer tensor of shape ``(batch_size,)`` or
-            ``(batch_size, num_queries)`` with entries in ``[0, num_keys]``.
-        num_queries: number of queries per example.
-        num_keys: number of keys per example.
-
-    Returns:
-        None when ``valid_lens`` is None (nothing is masked), else a bool tensor of shape
-        ``(batch_size, num_queries, num_keys)`` on ``valid_lens``'s device.
-
-    Raises:
-        TypeError: if ``valid_lens`` is not an integer tensor or a size is not an int.
-        ValueError: if its shape is neither ``(batch_size,)`` nor ``(batch_size, num_queries)``,
-            or an entry is negative or larger than ``num_keys``.
-    """
-    require_positive_int("num_queries", num_queries)
-    require_positive_int("num_keys", num_keys)
-    if valid_lens is None:
-        return None
-    batch_size = (
-        valid_lens.shape[0] if isinstance(valid_lens, torch.Tensor) and valid_lens.dim() else -1
-    )
-    check_valid_lens(valid_lens, batch_size, num_queries, num_keys)
-    mask = _valid_lens_mask(valid_lens, 3, num_keys)  # (batch_size, 1 or num_queries, num_keys)
-    return mask.expand(batch_size, num_queries, num_keys)  # (batch_size, num_queries, num_keys)
-
-
-def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Tensor:
-    """Softmax over the last axis of ``X``, ignoring the keys that ``valid_lens`` masks out.
-
-    ``weights[b, ..., i, j] = exp(X[b, ..., i, j]) / sum_{j' < L} exp(X[b, ..., i, j'])`` for
-    ``j < L`` and 0 otherwise, where ``L`` is ``valid_lens[b]`` or ``valid_lens[b, i]``, shared by
-    every middle dimension (e.g. the heads). Masked scores are filled with
-    ``torch.finfo(X.dtype).min`` before the softmax, and masked weights are then set to exactly 0.
-    A row with ``L = 0`` (every key masked) is all zeros: it does not sum to 1, but it is defined
-    and gives an attention output of 0.
-
-    Args:
-        X: scores, floating point, shape ``(batch_size, ..., num_queries, num_keys)``; D2L's
-            ``(batch_size, num_queries, num_keys)`` and multi-head
-            ``(batch_size, num_heads, num_queries, num_keys)`` are both fine.
-        valid_lens: None (no mask), or an integer tensor of shape ``(batch_size,)`` (one length per
-            example) or ``(batch_size, num_queries)`` (one per query; ``i + 1`` is a causal mask),
-            entries in ``[0, num_keys]``.
-
-    Returns:
-        Weights of ``X``'s shape and dtype.
-
-    Raises:
-        TypeError: if ``X`` is not a floating-point tensor or ``valid_lens`` is not an integer
-            tensor.
-        ValueError: if ``X`` has fewer than 2 dimensions (3 with per-query lengths),
-            ``valid_lens`` has the wrong shape, or an entry of ``valid_lens`` is negative or larger
-            than ``num_keys``.
-
-    Source: D2L sec. 11.3 (arXiv:2106.11342), which fills with -1e6; the dtype's minimum here keeps
-    float16 finite, and the explicit zeroing defines the all-masked row.
-    """
-    require_tensor("X", X)
-    if X.dim() < 2:
-        raise ValueError(
-            f"X must have shape (batch_size, ..., num_queries, num_keys), got {tuple(X.shape)}"
-        )
-    if valid_lens is None:
-        return F.softmax(X, dim=-1)  # (batch_size, ..., num_queries, num_keys)
-    per_query = isinstance(valid_lens, torch.Tensor) and valid_lens.dim() == 2
-    if per_query and X.dim() < 3:
-        raise ValueError(
-            "valid_lens of shape (batch_size, num_queries) needs X of shape "
-            f"(batch_size, ..., num_queries, num_keys), got {tuple(X.shape)}"
-        )
-    num_queries = X.shape[-2] if X.dim() >= 3 else 1
-    check_valid_lens(valid_lens, X.shape[0], num_queries, X.shape[-1])
-    mask = _valid_lens_mask(valid_lens.to(X.device), X.dim(), X.shape[-1])
-    return _masked_softmax(X, mask)  # (batch_size, ..., num_queries, num_keys)
-
-
-# --- the core -----------------------------------------------------------------------------------
-
-
-def _pool(
-    scores: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None, dropout_p: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The readable tail shared by every score: masked softmax, dropout, weighted sum of values."""
-    weights = _masked_softmax(scores, mask)  # (..., num_queries, num_keys)
-    dropped = F.dropout(weights, dropout_p) if dropout_p > 0 else weights
-    return dropped @ values, weights  # (..., num_queries, value_size), (..., nq, nk)
-
-
-def attention_pool(
-    scores: torch.Tensor,
-    values: torch.Tensor,
-    mask: torch.Tensor | None = None,
-    dropout_p: float = 0.0,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention pooling with precomputed scores: ``softmax(scores, masked) @ values``.
-
-    The tail that every scoring function shares, public for the layers whose scores are not a
-    scaled dot product (additive scoring, a learned query, outlook attention, a precomputed bias):
-    ``weights = masked_softmax(scores)`` under ``mask``, dropout on the weights, then
-    ``output = weights @ values``. Masked scores are filled with the dtype's most negative finite
-    value and masked weights are set to exactly 0, so a query whose keys are all masked gets the
-    zero vector, as in :func:`attention`.
-
-    Args:
-        scores: floating point, ``(..., num_queries, num_keys)``.
-        values: ``(..., num_keys, value_size)``, the same dtype; leading dimensions broadcast.
-        mask: None, or a bool tensor that broadcasts to ``scores`` (True = the key takes part).
-        dropout_p: dropout probability on the weights, in [0, 1).
-
-    Returns:
-        ``(output, weights)``: ``(..., num_queries, value_size)`` and the weights before dropout,
-        ``(..., num_queries, num_keys)``, still in the autograd graph.
-
-    Raises:
-        TypeError: if ``scores`` or ``values`` is not a floating tensor, their dtypes differ, or
-            ``mask`` is not a bool tensor.
-        ValueError: if ``values`` does not have ``num_keys`` rows, the mask does not broadcast to
-            the scores, or ``dropout_p`` is outside [0, 1).
-
-    Source: D2L sec. 11.3 (arXiv:2106.11342), attention pooling; Bahdanau et al. 2015,
-    arXiv:1409.0473, for the softmax over precomputed (additive) scores.
-    """
-    require_tensor("scores", scores)
-    require_tensor("values", values)
-    if scores.dim() < 2 or values.dim() < 2:
-        raise ValueError(
-            "scores must have shape (..., num_queries, num_keys) and values "
-            f"(..., num_keys, value_size), got {tuple(scores.shape)} and {tuple(values.shape)}"
-        )
-    if values.dtype != scores.dtype:
-        raise TypeError(
-            f"values must have the dtype of scores ({scores.dtype}), got {values.dtype}"
-        )
-    if values.shape[-2] != scores.shape[-1]:
-        raise ValueError(
-            f"values must have num_keys = {scores.shape[-1]} rows (scores' last dimension), got "
-            f"shape {tuple(values.shape)}"
-        )
-    dropout_p = require_probability("dropout_p", dropout_p)
-    if mask is not None:
-        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-            raise TypeError(f"mask must be a bool tensor or None, got {type(mask).__name__}")
-        try:
-            torch.broadcast_shapes(mask.shape, scores.shape)
-        except RuntimeError:
-            raise ValueError(
-                f"mask of shape {tuple(mask.shape)} does not broadcast to scores of shape "
-                f"{tuple(scores.shape)}"
-            ) from None
-    return _pool(scores, values, mask, dropout_p)
-
-
-def _fused(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    mask: torch.Tensor | None,
-    dropout_p: float,
-    scale: float,
-    is_causal: bool,
-) -> torch.Tensor:
-    """``F.scaled_dot_product_attention`` with 4-D inputs and zero output for all-masked rows."""
-    if queries.dim() < 4:
-        # PyTorch 2.13's CPU dispatcher sends 3-D inputs to its slow math kernel and 4-D ones to
-        # the fused kernel (3-4x faster, benchmarks/bench_scoring.py): add leading dimensions.
-        # The mask broadcasts from the right, so it needs none.
-        extra = 4 - queries.dim()
-        queries, keys, values = (t[(None,) * extra] for t in (queries, keys, values))
-        output = _fused(queries, keys, values, mask, dropout_p, scale, is_causal)
-        return output[(0,) * extra]  # (..., num_queries, value_size)
-    output = F.scaled_dot_product_attention(
-        queries, keys, values, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal, scale=scale
-    )  # (..., num_queries, value_size)
-    if mask is not None and mask.dtype == torch.bool:
-        output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
-    return output
-
-
-def _attention(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    valid_lens: torch.Tensor | None = None,
-    attn_mask: torch.Tensor | None = None,
-    dropout_p: float = 0.0,
-    need_weights: bool = False,
-    scale: float | None = None,
-    causal: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """:func:`attention` without the argument checks: for callers that checked already."""
-    num_queries, num_keys = queries.shape[-2], keys.shape[-2]
-    if scale is None:
-        scale = 1.0 / math.sqrt(queries.shape[-1])
-    bias = None
-    if attn_mask is not None and attn_mask.dtype != torch.bool:
-        bias, attn_mask = attn_mask, None  # a float mask is added to the scores
-    if not need_weights:  # the fused path
-        is_causal = causal and valid_lens is None and attn_mask is None and bias is None
-        is_causal = is_causal and num_queries == num_keys  # PyTorch's own mask is top-left aligned
-        mask = None if is_causal else _key_mask(valid_lens, attn_mask, causal, queries, num_keys)
-        if bias is not None and mask is not None:
-            bias = bias.masked_fill(~mask, torch.finfo(bias.dtype).min)
-        output = _fused(
-            queries, keys, values, mask if bias is None else bias, dropout_p, scale, is_causal
-        )  # (..., num_queries, value_size)
-        if bias is not None and mask is not None:
-            output = output.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # all-masked rows -> 0
-        return output, None
-    # The readable path. Scaling the queries before the matmul (not the scores after it) keeps
-    # q . k / sqrt(d) finite in float16 wherever the fused kernel's result is finite.
-    scores = (queries * scale) @ keys.transpose(-2, -1)  # (..., num_queries, num_keys)
-    if bias is not None:
-        scores = scores + bias
-    mask = _key_mask(valid_lens, attn_mask, causal, queries, num_keys)
-    return _pool(scores, values, mask, dropout_p)
-
-
-def attention(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    valid_lens: torch.Tensor | None = None,
-    attn_mask: torch.Tensor | None = None,
-    dropout_p: float = 0.0,
-    need_weights: bool = False,
-    scale: float | None = None,
-    causal: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Scaled dot-product attention ``softmax(Q K^T / sqrt(d) + masks) V``, the book's one core.
-
-    Two paths compute the same numbers (up to rounding, in every floating dtype):
-
-    - ``need_weights=True``, the readable path: ``scores = (Q * scale) K^T``, a masked softmax
-      (:func:`masked_softmax`'s rules), dropout, ``weights V``; it returns the weights.
-    - ``need_weights=False``, the fused path: PyTorch's ``F.scaled_dot_product_attention``
-      (inputs given 4-D, which selects its fast CPU kernel); it returns no weights.
-
-    A query whose keys are all masked gets the zero vector on both paths;
-    ``torch.nn.MultiheadAttention`` gives NaN there.
-
-    Args:
-        queries: ``(..., num_queries, d)``, floating point; with ``valid_lens`` the first
-            dimension is ``batch_size``, e.g. ``(batch_size, num_heads, num_queries, d)``.
-        keys: ``(..., num_keys, d)``, the same leading dimensions and dtype.
-        values: ``(..., num_keys, value_size)``.
-        valid_lens: None, or integer lengths ``(batch_size,)`` or ``(batch_size, num_queries)``:
-            key j takes part for query i of example b when ``j < valid_lens[b]`` (or
-            ``valid_lens[b, i]``), shared by every middle dimension (the heads).
-        attn_mask: None; a bool tensor that broadcasts to ``(..., num_queries, num_keys)``, True
-            where the key takes part (``scaled_dot_product_attention``'s convention); or a float
-            tensor of the queries' dtype added to the scores (an all ``-inf`` row of it gives NaN,
-            as in PyTorch; use a bool mask for the zero-row rule).
-        dropout_p: dropout probability on the weights, in [0, 1); pass 0 in evaluation.
-        need_weights: which path to take (see above).
-        scale: the factor on ``q . k``; None means ``1 / sqrt(d)``.
-        causal: if True, query i sees no key j with ``j > i + num_keys - num_queries`` (aligned
-            at the last key; for ``num_queries == num_keys`` the usual ``j <= i``).
-
-    Returns:
-        ``(output, weights)``: ``output`` of shape ``(..., num_queries, value_size)``; ``weights``
-        of shape ``(..., num_queries, num_keys)`` (before dropout, still in the autograd graph)
-        on the readable path, None on the fused path.
-
-    Raises:
-        TypeError: if a tensor is not floating point, the dtypes differ, ``valid_lens`` is not an
-            integer tensor, ``attn_mask`` is neither bool nor the queries' dtype, or a flag or
-            number has the wrong type.
-        ValueError: for shapes that do not fit (the message names the expected shape), ``d = 0``,
-            no keys, ``valid_lens`` out of ``[0, num_keys]``, ``dropout_p`` outside [0, 1) or a
-            non-positive ``scale``.
-
-    Source: Vaswani et al., "Attention is all you need", NeurIPS 2017, arXiv:1706.03762,
-    sec. 3.2.1, eq. (1).
-    """
-    check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
-    check_same_d(queries, keys)
-    dropout_p = require_probability("dropout_p", dropout_p)
-    require_bool("need_weights", need_weights)
-    require_bool("causal", causal)
-    if scale is not None:
-        scale = require_positive("scale", scale)
-    if valid_lens is not None:
-        check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
-    if attn_mask is not None:
-        scores_shape = torch.Size((*queries.shape[:-1], keys.shape[-2]))
-        check_attn_mask(attn_mask, queries.dtype, scores_shape)
-    return _attention(
-        queries, keys, values, valid_lens, attn_mask, dropout_p, need_weights, scale, causal
-    )
-
-
-# --- layers -------------------------------------------------------------------------------------
-
-
-class _ScoredAttention(nn.Module):
+class _ScoredAttention(NeedWeightsMixin, nn.Module):
     """Attention pooling with a scoring function: subclasses define ``scores`` only.
 
-    ``forward`` checks the inputs once, then ``_attend`` (also called, unchecked, by layers that
-    contain this one) scores every query against every key, applies the masked softmax and
-    averages the values; the weights stay, detached, in ``self.attention_weights``. Sizes left as
-    None (dot-product attention takes any ``d``) are not checked against the inputs.
+    ``forward`` checks the inputs, scores every query against every key, and hands the scores to
+    the core's :func:`attention_pool` (masked softmax, dropout, weighted sum of the values).
+    Sizes left as None (dot-product attention takes any ``d``) are not checked against the inputs.
     """
 
     def __init__(
-        self, dropout: float, query_size: int | None = None, key_size: int | None = None
+        self,
+        dropout: float,
+        query_size: int | None = None,
+        key_size: int | None = None,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         self._sizes = tuple(
@@ -438,6 +70,7 @@ class _ScoredAttention(nn.Module):
             for name, size in (("query_size", query_size), ("key_size", key_size))
         )
         self.dropout = nn.Dropout(require_probability("dropout", dropout))
+        self.need_weights = need_weights
         self.attention_weights: torch.Tensor | None = None
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -451,19 +84,19 @@ class _ScoredAttention(nn.Module):
     def _dropout_p(self) -> float:
         return self.dropout.p if self.training else 0.0
 
-    def _attend(
+    def _compute(
         self,
         queries: torch.Tensor,
         keys: torch.Tensor,
         values: torch.Tensor,
-        valid_lens: torch.Tensor | None = None,
-        causal: bool = False,
-    ) -> torch.Tensor:
-        """The forward pass without the argument checks."""
-        mask = _key_mask(valid_lens, None, causal, queries, keys.shape[-2])
-        output, weights = _pool(self.scores(queries, keys), values, mask, self._dropout_p())
-        self.attention_weights = weights.detach()  # (batch_size, ..., num_queries, num_keys)
-        return output  # (batch_size, ..., num_queries, value_size)
+        valid_lens: torch.Tensor | None,
+        causal: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        scores = self.scores(queries, keys)  # (batch_size, ..., num_queries, num_keys)
+        mask = valid_lens_to_mask(valid_lens, scores.shape[-2], scores.shape[-1], causal=causal)
+        if valid_lens is not None:  # (batch_size, 1, ..., num_queries, num_keys): shared by heads
+            mask = mask.reshape(mask.shape[0], *([1] * (scores.dim() - 3)), *mask.shape[1:])
+        return attention_pool(scores, values, mask, self._dropout_p())
 
     def forward(
         self,
@@ -486,7 +119,8 @@ class _ScoredAttention(nn.Module):
             causal: hide later keys from each query, as in :func:`attention`.
 
         Returns:
-            ``(batch_size, num_queries, value_size)``.
+            ``(batch_size, num_queries, value_size)``; ``attention_weights`` is then
+            ``(batch_size, num_queries, num_keys)`` if ``need_weights``, else None.
 
         Raises:
             TypeError, ValueError: for tensors of the wrong dtype (also against the layer's
@@ -496,7 +130,10 @@ class _ScoredAttention(nn.Module):
         require_bool("causal", causal)
         if valid_lens is not None:
             check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
-        return self._attend(queries, keys, values, valid_lens, causal)
+        output, weights = self._compute(queries, keys, values, valid_lens, causal)
+        keep = self.need_weights and weights is not None
+        self.attention_weights = weights.detach() if keep else None
+        return output  # (batch_size, ..., num_queries, value_size)
 
 
 class AdditiveAttention(_ScoredAttention):
@@ -504,27 +141,38 @@ class AdditiveAttention(_ScoredAttention):
 
     Works for queries and keys of different lengths: both are projected to ``num_hiddens``.
     Bahdanau, Cho, Bengio, ICLR 2015, arXiv:1409.0473 (eq. 6 of their appendix). Always the
-    readable path (no fused kernel exists for this score).
+    readable path (no fused kernel exists for this score); ``need_weights`` decides only whether
+    the weights are kept.
 
     Args:
         key_size: length of each key vector.
         query_size: length of each query vector.
         num_hiddens: width of the hidden layer, the rows of ``W_q`` and ``W_k``.
         dropout: dropout probability applied to the attention weights in training.
+        need_weights: keep the last forward's weights (keyword only; see
+            :class:`~attention_utils.core.NeedWeightsMixin`).
 
     Attributes:
         W_k, W_q, w_v: the ``nn.Linear`` layers (no bias), weights of shapes
             ``(num_hiddens, key_size)``, ``(num_hiddens, query_size)``, ``(1, num_hiddens)``.
         attention_weights: the weights of the last forward, detached,
-            ``(batch_size, num_queries, num_keys)``.
+            ``(batch_size, num_queries, num_keys)``, or None without ``need_weights``.
 
     Raises:
-        TypeError: if a size is not an int or ``dropout`` is not a number.
+        TypeError: if a size is not an int, ``dropout`` is not a number or a flag not a bool.
         ValueError: if a size is not positive or ``dropout`` is not in [0, 1).
     """
 
-    def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float) -> None:
-        super().__init__(dropout, query_size, key_size)
+    def __init__(
+        self,
+        key_size: int,
+        query_size: int,
+        num_hiddens: int,
+        dropout: float,
+        *,
+        need_weights: bool = False,
+    ) -> None:
+        super().__init__(dropout, query_size, key_size, need_weights)
         require_positive_int("num_hiddens", num_hiddens)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
@@ -532,13 +180,10 @@ class AdditiveAttention(_ScoredAttention):
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``w_v^T tanh(W_q q + W_k k)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
-        queries, keys = (
-            self.W_q(queries),
-            self.W_k(keys),
-        )  # (..., num_queries or num_keys, num_hiddens)
-        features = queries.unsqueeze(-2) + keys.unsqueeze(
-            -3
-        )  # (..., num_queries, num_keys, num_hiddens)
+        queries = self.W_q(queries)  # (..., num_queries, num_hiddens)
+        keys = self.W_k(keys)  # (..., num_keys, num_hiddens)
+        features = queries.unsqueeze(-2) + keys.unsqueeze(-3)
+        # (..., num_queries, num_keys, num_hiddens)
         return self.w_v(torch.tanh(features)).squeeze(-1)  # (..., num_queries, num_keys)
 
 
@@ -548,22 +193,22 @@ class DotProductAttention(_ScoredAttention):
     Queries and keys must have the same length ``d``. In matrix form,
     ``softmax(Q K^T / sqrt(d)) V``. Vaswani et al., NeurIPS 2017, arXiv:1706.03762, sec. 3.2.1.
 
-    ``need_weights`` picks :func:`attention`'s path: True (default), the readable one, keeps the
-    weights in ``self.attention_weights``; False, PyTorch's fused kernel, sets it to None. Dropout
-    acts only in training. A query whose keys are all masked gets the zero vector on both paths.
+    ``need_weights`` picks :func:`attention`'s path: True, the readable one, keeps the weights in
+    ``self.attention_weights``; False (the default), PyTorch's fused kernel, sets it to None.
+    Dropout acts only in training. A query whose keys are all masked gets the zero vector on both
+    paths.
 
     Args:
         dropout: dropout probability applied to the attention weights in training.
-        need_weights: which path to take; an attribute that can also be set later.
+        need_weights: which path to take (keyword only); an attribute that can be set later.
 
     Raises:
         TypeError: if ``dropout`` is not a number or ``need_weights`` not a bool.
         ValueError: if ``dropout`` is not in [0, 1).
     """
 
-    def __init__(self, dropout: float, need_weights: bool = True) -> None:
-        super().__init__(dropout)
-        self.need_weights = require_bool("need_weights", need_weights)
+    def __init__(self, dropout: float, *, need_weights: bool = False) -> None:
+        super().__init__(dropout, need_weights=need_weights)
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``q^T k / sqrt(d)`` for every pair: ``(batch_size, num_queries, num_keys)``."""
@@ -574,20 +219,18 @@ class DotProductAttention(_ScoredAttention):
         check_qkv(queries, keys, values)
         check_same_d(queries, keys)
 
-    def _attend(
+    def _compute(
         self,
         queries: torch.Tensor,
         keys: torch.Tensor,
         values: torch.Tensor,
-        valid_lens: torch.Tensor | None = None,
-        causal: bool = False,
-    ) -> torch.Tensor:
-        need_weights = bool(self.need_weights)
-        output, weights = _attention(
-            queries, keys, values, valid_lens, None, self._dropout_p(), need_weights, None, causal
-        )  # (batch_size, ..., num_queries, value_size)
-        self.attention_weights = None if weights is None else weights.detach()
-        return output
+        valid_lens: torch.Tensor | None,
+        causal: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return attention(
+            queries, keys, values, valid_lens, None, self._dropout_p(), self.need_weights,
+            causal=causal,
+        )  # (batch_size, ..., num_queries, value_size), weights or None
 
 
 class BilinearAttention(_ScoredAttention):
@@ -599,25 +242,33 @@ class BilinearAttention(_ScoredAttention):
     Manning, EMNLP 2015, arXiv:1508.04025, eq. 8 ("general"); unscaled, as there.
 
     Args:
+        key_size: length of each key vector (first, as in :class:`AdditiveAttention` and D2L).
         query_size: length of each query vector.
-        key_size: length of each key vector.
         dropout: dropout probability applied to the attention weights in training.
+        need_weights: keep the last forward's weights (keyword only).
 
     Attributes:
         W: ``nn.Linear(key_size, query_size, bias=False)``; its weight is the matrix ``W``.
         attention_weights: the weights of the last forward, detached,
-            ``(batch_size, num_queries, num_keys)``.
+            ``(batch_size, num_queries, num_keys)``, or None without ``need_weights``.
 
     Raises:
-        TypeError: if a size is not an int or ``dropout`` is not a number.
+        TypeError: if a size is not an int, ``dropout`` is not a number or a flag not a bool.
         ValueError: if a size is not positive or ``dropout`` is not in [0, 1).
     """
 
-    def __init__(self, query_size: int, key_size: int, dropout: float) -> None:
-        super().__init__(dropout, query_size, key_size)
+    def __init__(
+        self, key_size: int, query_size: int, dropout: float, *, need_weights: bool = False
+    ) -> None:
+        super().__init__(dropout, query_size, key_size, need_weights)
         self.W = nn.Linear(key_size, query_size, bias=False)
 
     def scores(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``q^T W k`` for every pair: ``(batch_size, num_queries, num_keys)``."""
         projected = self.W(keys)  # (..., num_keys, query_size)
         return queries @ projected.transpose(-2, -1)  # (..., num_queries, num_keys)
+
+
+# Transitional: vit.py and vision_self_attention.py import ``_attention`` from here; it is the
+# public, checked core. Remove once they import ``attention``.
+_attention = attention

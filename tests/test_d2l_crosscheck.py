@@ -105,7 +105,7 @@ def test_dot_product_attention_matches_d2l(d2l, kind):
         "2d": torch.tensor([[1, 4, 7], [3, 3, 2]]),
     }[kind]
     theirs = d2l["DotProductAttention"](dropout=0.5).eval()
-    ours = DotProductAttention(dropout=0.5).eval()
+    ours = DotProductAttention(dropout=0.5, need_weights=True).eval()
     expected = theirs(queries, keys, values, valid_lens)
     torch.testing.assert_close(ours(queries, keys, values, valid_lens), expected)
     torch.testing.assert_close(ours.attention_weights, theirs.attention_weights)
@@ -121,7 +121,9 @@ def test_additive_attention_matches_d2l(d2l, kind):
     queries, keys, values = torch.randn(2, 1, 20), torch.ones(2, 10, 2), torch.randn(2, 10, 4)
     keys = keys + 0.1 * torch.randn_like(keys)
     valid_lens = torch.tensor([2, 6]) if kind == "1d" else torch.tensor([[3], [10]])
-    ours = AdditiveAttention(key_size=2, query_size=20, num_hiddens=8, dropout=0.1).eval()
+    ours = AdditiveAttention(
+        key_size=2, query_size=20, num_hiddens=8, dropout=0.1, need_weights=True
+    ).eval()
     theirs = d2l["AdditiveAttention"](num_hiddens=8, dropout=0.1).eval()
     theirs(queries, keys, values, valid_lens)  # materialise the LazyLinear layers
     theirs.load_state_dict(ours.state_dict())  # same names: W_k, W_q, w_v

@@ -496,7 +496,7 @@ CASES = [
     ),
     (
         "DotProductAttention",
-        lambda: au.DotProductAttention(0.0, False)(Q, K, V, LONG[:, :2]),
+        lambda: au.DotProductAttention(0.0, need_weights=False)(Q, K, V, LONG[:, :2]),
         ValueError,
         r"valid_lens must have shape",
     ),
@@ -655,13 +655,13 @@ CASES = [
         "TransformerEncoder",
         lambda: au.TransformerEncoder(5, 8, 16, 2, 1, 0.0)(torch.zeros(2, 3)),
         TypeError,
-        "X must be an integer tensor of tokens",
+        "X must be an integer tensor of token ids",
     ),
     (
         "TransformerEncoder",
         lambda: au.TransformerEncoder(5, 8, 16, 2, 1, 0.0)(torch.tensor([[1, 5]])),
         ValueError,
-        r"tokens must lie in \[0, vocab_size\)",
+        r"X's token ids must lie in \[0, vocab_size\)",
     ),
     (
         "TransformerEncoder",
@@ -1600,6 +1600,211 @@ SEQ2SEQ_API_CASES = [
 CASES += SEQ2SEQ_API_CASES
 
 
+# --- the sequence side's one API: core switch, sub-layers, the Transformer's decoding contract
+
+
+def _transformer():
+    torch.manual_seed(0)
+    return au.Transformer(5, 6, 8, 16, 2, 1, 0.0, 10).eval()
+
+
+def _set_need_weights(module, value):
+    module.need_weights = value
+
+
+TRANSFORMER_API_CASES = [
+    (
+        "NeedWeightsMixin",
+        lambda: _set_need_weights(au.MultiHeadAttention(4, 4, 4, 4, 2, 0.0), "False"),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "NeedWeightsMixin",
+        lambda: _set_need_weights(_transformer(), 1),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "BilinearAttention",
+        lambda: au.BilinearAttention(4, 3, 0.0)(Q, K, V),
+        ValueError,
+        r"queries must have shape \(batch_size, num_queries, query_size=3\)",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(4, 4, 2, 4, 2, 0.0)(Q, K, V, attn_mask=LONG),
+        TypeError,
+        "attn_mask must be a bool tensor",
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: au.MultiHeadAttention(4, 4, 4, 4, 2, 0.0, bias="yes"),
+        TypeError,
+        "bias must be True or False",
+    ),
+    (
+        "SublayerConnection",
+        lambda: au.SublayerConnection(8, 0.0, norm_first="False"),
+        TypeError,
+        "norm_first must be True or False",
+    ),
+    (
+        "SublayerConnection",
+        lambda: au.SublayerConnection(8, 0.0)(X8, "ffn"),
+        TypeError,
+        "sublayer must be callable",
+    ),
+    (
+        "SublayerConnection",
+        lambda: au.SublayerConnection(6, 0.0)(X8, nn.Identity()),
+        ValueError,
+        r"X must have shape \(batch_size, num_steps, num_hiddens=6\)",
+    ),
+    (
+        "embed_tokens",
+        lambda: au.embed_tokens(nn.Embedding(5, 8), au.PositionalEncoding(8, 0.0), LONG + 4),
+        ValueError,
+        r"X's token ids must lie in \[0, vocab_size\) = \[0, 5\)",
+    ),
+    (
+        "embed_tokens",
+        lambda: au.embed_tokens(nn.Embedding(5, 8), au.PositionalEncoding(6, 0.0), LONG),
+        ValueError,
+        "embedding has width 8 but pos_encoding 6",
+    ),
+    (
+        "embed_tokens",
+        lambda: au.embed_tokens(nn.Linear(5, 8), au.PositionalEncoding(8, 0.0), LONG),
+        TypeError,
+        "embedding must be an nn.Embedding",
+    ),
+    (
+        "PositionalEncoding",
+        lambda: au.PositionalEncoding(8, 0.0, max_len=4)(X8, offset=2),
+        ValueError,
+        "exceed max_len = 4",
+    ),
+    (
+        "PositionalEncoding",
+        lambda: au.PositionalEncoding(8, 0.0)(X8, offset=-1),
+        ValueError,
+        "offset must be an int >= 0",
+    ),
+    (
+        "TransformerEncoderBlock",
+        lambda: au.TransformerEncoderBlock(8, 16, 2, 0.0, bias=1),
+        TypeError,
+        "bias must be True or False",
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: au.TransformerDecoderBlock(8, 16, 2, 0.0)(X8, X8, causal="True"),
+        TypeError,
+        "causal must be True or False",
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: au.TransformerDecoderBlock(8, 16, 2, 0.0)(X8, X8.double()),
+        TypeError,
+        "enc_outputs must have the dtype",
+    ),
+    (
+        "TransformerDecoder",
+        lambda: au.TransformerDecoder(6, 8, 16, 2, 1, 0.0)(LONG + 5, X8),
+        ValueError,
+        r"X's token ids must lie in \[0, vocab_size\) = \[0, 6\)",
+    ),
+    (
+        "TransformerDecoder",
+        lambda: au.TransformerDecoder(6, 8, 16, 2, 1, 0.0)(LONG, X8, torch.tensor([3, 4])),
+        ValueError,
+        r"valid_lens must lie in \[0, num_keys\] = \[0, 3\]",
+    ),
+    (
+        "Transformer",
+        lambda: au.Transformer(5, 6, 8, 16, 2, 1, 0.0, 10, False, True),
+        TypeError,
+        "positional argument",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer()(LONG + 5, LONG),
+        ValueError,
+        r"src's token ids must lie in \[0, vocab_size\) = \[0, 5\)",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer()(LONG, LONG - 2),
+        ValueError,
+        r"tgt's token ids must lie in \[0, vocab_size\) = \[0, 6\)",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().encode(LONG.float()),
+        TypeError,
+        "src must be an integer tensor of token ids",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().encode(LONG, torch.tensor([1, 4])),
+        ValueError,
+        r"valid_lens must lie in \[0, num_keys\] = \[0, 3\]",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().decode(LONG[:, :1] + 6, _transformer().encode(LONG)),
+        ValueError,
+        r"X's token ids must lie in \[0, vocab_size\) = \[0, 6\)",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().decode(LONG[:1, :1], _transformer().encode(LONG)),
+        ValueError,
+        "X must have the state's batch_size 2",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().decode(LONG, {"enc_outputs": None}),
+        TypeError,
+        "state must be a TransformerState",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().decode(
+            torch.zeros(2, 11, dtype=torch.long), _transformer().encode(LONG)
+        ),
+        ValueError,
+        "exceed max_len = 10",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().reorder_state(_transformer().encode(LONG), torch.tensor([2])),
+        ValueError,
+        r"index must name rows in \[0, batch_size\) = \[0, 2\)",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().reorder_state(_transformer().encode(LONG), [0, 1]),
+        TypeError,
+        "index must be an integer tensor",
+    ),
+    (
+        "Transformer",
+        lambda: _transformer().encode(LONG, use_cache="no"),
+        TypeError,
+        "use_cache must be True or False",
+    ),
+    (
+        "TorchTransformer",
+        lambda: _transformer().as_torch()(LONG + 5, LONG),
+        ValueError,
+        r"src's token ids must lie in \[0, vocab_size\)",
+    ),
+]
+CASES += TRANSFORMER_API_CASES
+
+
 @pytest.mark.parametrize(
     ("name", "call", "error", "pattern"),
     CASES,
@@ -1628,6 +1833,7 @@ NOT_CALLED = {
     "RegressionData",
     "RetrievalData",
     "TrainingHistory",
+    "TransformerState",
     "TranslationBatch",
     "TranslationData",
     "TranslationSplit",

@@ -24,9 +24,9 @@ def _layers(dtype=torch.float64):
     """One layer of each scoring function, eval mode (no dropout), in ``dtype``."""
     torch.manual_seed(0)
     layers = {
-        "additive": AdditiveAttention(SIZE, SIZE, 8, dropout=0.5),
-        "dot": DotProductAttention(dropout=0.5),
-        "bilinear": BilinearAttention(SIZE, SIZE, dropout=0.5),
+        "additive": AdditiveAttention(SIZE, SIZE, 8, dropout=0.5, need_weights=True),
+        "dot": DotProductAttention(dropout=0.5, need_weights=True),
+        "bilinear": BilinearAttention(SIZE, SIZE, dropout=0.5, need_weights=True),
     }
     return {name: layer.to(dtype).eval() for name, layer in layers.items()}
 
@@ -217,7 +217,7 @@ def test_dot_product_matches_formula_and_sdpa():
     torch.manual_seed(3)
     queries, keys = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
     values = torch.randn(2, 5, 6)
-    layer = DotProductAttention(dropout=0.0)
+    layer = DotProductAttention(dropout=0.0, need_weights=True)
     weights = F.softmax(queries @ keys.transpose(1, 2) / math.sqrt(8), dim=-1)
     torch.testing.assert_close(layer(queries, keys, values), weights @ values)
     torch.testing.assert_close(layer.attention_weights, weights)
@@ -237,7 +237,7 @@ def test_readable_and_fused_paths_agree(valid_lens):
         "with_zero": torch.tensor([[0, 1, 2, 3, 4], [5, 0, 5, 0, 5], [2, 2, 2, 2, 0]]),
         "causal": torch.arange(1, 6).expand(3, 5),
     }[valid_lens]
-    readable = DotProductAttention(dropout=0.1).eval()
+    readable = DotProductAttention(dropout=0.1, need_weights=True).eval()
     fused = DotProductAttention(dropout=0.1, need_weights=False).eval()
     expected = readable(queries, keys, values, valid_lens)
     actual = fused(queries, keys, values, valid_lens)
@@ -262,7 +262,7 @@ def test_dropout_only_in_training():
 
 def test_bilinear_with_identity_is_unscaled_dot_product_and_can_be_asymmetric():
     torch.manual_seed(6)
-    layer = BilinearAttention(SIZE, SIZE, dropout=0.0)
+    layer = BilinearAttention(SIZE, SIZE, dropout=0.0, need_weights=True)
     x, y = torch.randn(1, 1, SIZE), torch.randn(1, 1, SIZE)
     values = torch.randn(1, 1, 2)
     with torch.no_grad():
@@ -281,7 +281,7 @@ def test_bilinear_with_identity_is_unscaled_dot_product_and_can_be_asymmetric():
 def test_different_query_and_key_sizes():
     queries, keys, values = torch.randn(2, 3, 5), torch.randn(2, 4, 7), torch.randn(2, 4, 2)
     assert AdditiveAttention(7, 5, 6, 0.0)(queries, keys, values).shape == (2, 3, 2)
-    assert BilinearAttention(5, 7, 0.0)(queries, keys, values).shape == (2, 3, 2)
+    assert BilinearAttention(7, 5, 0.0)(queries, keys, values).shape == (2, 3, 2)
 
 
 # ---------------------------------------------------------------- the core: attention()
@@ -433,13 +433,13 @@ def test_weights_rule_detached_and_none_after_a_fused_call():
     queries = torch.randn(2, 3, 4, requires_grad=True)
     keys, values = torch.randn(2, 5, 4), torch.randn(2, 5, 3)
     for layer in (
-        DotProductAttention(0.0),
-        AdditiveAttention(4, 4, 8, 0.0),
-        BilinearAttention(4, 4, 0.0),
+        DotProductAttention(0.0, need_weights=True),
+        AdditiveAttention(4, 4, 8, 0.0, need_weights=True),
+        BilinearAttention(4, 4, 0.0, need_weights=True),
     ):
         layer(queries, keys, values)
         assert layer.attention_weights is not None and not layer.attention_weights.requires_grad
-    layer = DotProductAttention(0.0)
+    layer = DotProductAttention(0.0, need_weights=True)
     layer(queries, keys, values)
     layer.need_weights = False
     layer(queries, keys, values)
@@ -530,7 +530,7 @@ def test_sized_layers_name_the_expected_size():
     with pytest.raises(ValueError, match="query_size=6"):
         AdditiveAttention(7, 6, 8, 0.0)(q, k, v)
     with pytest.raises(ValueError, match="key_size=8"):
-        BilinearAttention(5, 8, 0.0)(q, k, v)
+        BilinearAttention(8, 5, 0.0)(q, k, v)
 
 
 def test_fused_path_errors_like_the_readable_path():
@@ -554,3 +554,50 @@ def test_attention_pool_with_dot_product_scores_equals_attention():
     output, weights = au.attention_pool(q @ k.transpose(1, 2) / 8**0.5, v, mask)
     assert torch.allclose(output, expected, atol=1e-6)
     assert torch.allclose(weights, expected_weights, atol=1e-6)
+
+
+# ---------------------------------------------------------------- NaN in padding, the switch
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_nan_in_padded_keys_and_values_does_not_leak(need_weights):
+    """Padding (a key no query sees) may hold anything: 0 * NaN must not reach the output."""
+    torch.manual_seed(20)
+    queries, keys, values = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 3)
+    valid_lens = torch.tensor([2, 5])
+    clean, _ = attention(queries, keys, values, valid_lens, need_weights=need_weights)
+    keys[0, 2:], values[0, 2:] = float("nan"), float("nan")
+    output, _ = attention(queries, keys, values, valid_lens, need_weights=need_weights)
+    torch.testing.assert_close(output, clean)
+    layer = DotProductAttention(0.0, need_weights=need_weights)
+    torch.testing.assert_close(layer(queries, keys, values, valid_lens), clean)
+    additive = AdditiveAttention(4, 4, 8, 0.0, need_weights=need_weights)
+    assert not additive(queries, keys, values, valid_lens).isnan().any()
+
+
+def test_nan_in_a_visible_value_still_shows():
+    queries, keys, values = torch.randn(1, 2, 4), torch.randn(1, 3, 4), torch.randn(1, 3, 2)
+    values[0, 0] = float("nan")
+    output, _ = attention(queries, keys, values, torch.tensor([2]), need_weights=True)
+    assert output.isnan().all()
+
+
+def test_need_weights_defaults_to_false_and_rejects_strings():
+    layers = [
+        DotProductAttention(0.0), AdditiveAttention(4, 4, 8, 0.0), BilinearAttention(4, 4, 0.0)
+    ]
+    queries, keys, values = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 3)
+    for layer in layers:
+        assert layer.need_weights is False
+        layer(queries, keys, values)
+        assert layer.attention_weights is None
+        with pytest.raises(TypeError, match="need_weights must be True or False"):
+            layer.need_weights = "False"
+
+
+def test_valid_lens_to_mask_causal():
+    mask = valid_lens_to_mask(torch.tensor([2, 3]), 3, 3, causal=True)
+    expected = torch.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 0]], dtype=torch.bool)
+    assert torch.equal(mask[0], expected)
+    assert torch.equal(valid_lens_to_mask(None, 2, 3, causal=True), torch.ones(2, 3).tril(1).bool())
+    assert valid_lens_to_mask(None, 2, 3) is None

@@ -93,6 +93,7 @@ def test_step_by_step_equals_all_at_once_and_the_public_attention_layer():
     all_weights = net.decoder.attention_weights
     state = net.decoder.init_state(enc_all, valid_lens)
     layer = net.decoder.attention
+    layer.need_weights = True  # the scoring layers keep no weights by default
     for t in range(dec_X.shape[1]):
         query = state[1][-1].unsqueeze(1)  # (batch_size, 1, num_hiddens): s_{t-1}
         layer(query, enc_all[0], enc_all[0], valid_lens)  # the public AdditiveAttention forward
