@@ -84,6 +84,9 @@ class Transformer(NeedWeightsMixin, nn.Module):
 
     Attributes:
         encoder, decoder: the two halves.
+        use_cache: True (default): :meth:`encode` starts incremental decoding with KV caches;
+            set it to False to make every decoding (``greedy_decode``, ``beam_search``)
+            recompute the whole prefix at each step instead.
         cross_attention_weights: after a ``forward`` or ``decode`` with ``need_weights``, the
             last decoder block's cross-attention averaged over heads, ``(batch_size, num_steps,
             num_src_steps)``; None otherwise.
@@ -116,6 +119,7 @@ class Transformer(NeedWeightsMixin, nn.Module):
         for embedding in (self.encoder.embedding, self.decoder.embedding):
             nn.init.normal_(embedding.weight, std=num_hiddens**-0.5)
         self.need_weights = need_weights
+        self.use_cache = True
         self.cross_attention_weights: torch.Tensor | None = None
 
     def _keep_cross_weights(self, num_steps: int) -> None:
@@ -172,7 +176,7 @@ class Transformer(NeedWeightsMixin, nn.Module):
         src: torch.Tensor,
         src_valid_lens: torch.Tensor | None = None,
         *,
-        use_cache: bool = True,
+        use_cache: bool | None = None,
     ) -> TransformerState:
         """Encode the source once; the state that :meth:`decode` starts from.
 
@@ -182,7 +186,8 @@ class Transformer(NeedWeightsMixin, nn.Module):
             use_cache: keyword only; True keeps a KV cache per attention, so each ``decode``
                 call feeds the decoder only the new tokens (cost per step linear in the length
                 so far); False runs the decoder over the whole prefix at every call (quadratic).
-                Both give the same logits, to rounding.
+                Both give the same logits, to rounding. None (default) takes the attribute
+                ``use_cache``.
 
         Returns:
             a :class:`TransformerState` with no target token yet.
@@ -192,7 +197,7 @@ class Transformer(NeedWeightsMixin, nn.Module):
                 TypeError if ``use_cache`` is not a bool.
         """
         self._check_source(src, src_valid_lens)
-        require_bool("use_cache", use_cache)
+        use_cache = require_bool("use_cache", self.use_cache if use_cache is None else use_cache)
         enc_outputs = self.encoder(src, src_valid_lens)  # (batch_size, num_src_steps, num_hiddens)
         caches = self.decoder.init_cache() if use_cache else None
         prefix = None if use_cache else src.new_zeros((src.shape[0], 0))  # (batch_size, 0)

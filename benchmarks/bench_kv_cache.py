@@ -1,10 +1,10 @@
 """Time greedy decoding with a KV cache against full recomputation, per generated token.
 
 The decoder of Vaswani et al., NeurIPS 2017, arXiv:1706.03762, generates one token at a time.
-``Transformer.greedy_decode(use_cache=False)`` runs the decoder over the whole prefix at every
-step (work per step grows with the length, quadratic in total); ``use_cache=True`` feeds only the
+``Transformer.encode(use_cache=False)`` makes every ``decode`` run the decoder over the whole
+prefix (work per step grows with the length, quadratic in total); ``use_cache=True`` feeds only the
 newest token and reads earlier keys and values from each layer's ``KVCache`` (Pope et al., MLSys
-2023, arXiv:2211.05102). Both give the same tokens (tests/test_transformer_decoder.py).
+2023, arXiv:2211.05102). Both give the same tokens (tests/test_transformer_model.py).
 
 Model: 2 encoder and 2 decoder layers, 128 wide, 4 heads, FFN 512, vocabularies of 64 tokens,
 float32, fused attention (``need_weights=False``), a batch of 4 sources of 16 tokens, one thread.
@@ -27,6 +27,17 @@ import torch
 from torch.utils import benchmark
 
 from attention_utils import Transformer
+
+
+@torch.no_grad()
+def greedy(model: Transformer, src: torch.Tensor, lens: torch.Tensor, n: int, use_cache: bool):
+    """``n`` greedy steps through the decoding contract (no early stop at an end token)."""
+    state = model.encode(src, lens, use_cache=use_cache)
+    X = torch.ones(src.shape[0], 1, dtype=torch.long)
+    for _ in range(n):
+        logits, state = model.decode(X, state)
+        X = logits[:, -1].argmax(-1, keepdim=True)
+    return X
 
 
 def main() -> None:
@@ -52,8 +63,10 @@ def main() -> None:
         ms = {}
         for use_cache in (True, False):
             timer = benchmark.Timer(
-                stmt="model.greedy_decode(src, lens, 1, n, use_cache=use_cache)",
-                globals=dict(model=model, src=src, lens=lens, n=n, use_cache=use_cache),
+                stmt="greedy(model, src, lens, n, use_cache)",
+                globals=dict(
+                    greedy=greedy, model=model, src=src, lens=lens, n=n, use_cache=use_cache
+                ),
                 num_threads=torch.get_num_threads(),
             )
             ms[use_cache] = timer.blocked_autorange(min_run_time=1.0).median * 1e3 / n

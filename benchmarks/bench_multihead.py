@@ -77,7 +77,9 @@ def main() -> None:
     min_run_time = args.min_run_time or (0.2 if args.quick else 1.0)
 
     torch.manual_seed(0)
-    ours = MultiHeadAttention(num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads, 0.0)
+    ours = MultiHeadAttention(
+        num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads, 0.0, need_weights=True
+    )
     theirs = as_torch_multihead(ours)
     X = torch.randn(batch_size, num_steps, num_hiddens)  # (batch_size, num_steps, num_hiddens)
     print(
