@@ -14,13 +14,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import check_tokens, require_bool, require_int
+from .checks import check_tokens, require_int
+from .core import NeedWeightsMixin
 from .seq2seq import check_lengths
 
 __all__ = ["EncoderDecoder", "MaskedSoftmaxCELoss"]
 
 
-class EncoderDecoder(nn.Module):
+class EncoderDecoder(NeedWeightsMixin, nn.Module):
     """An encoder and a decoder, with the library's decoder contract for decoding.
 
     ``forward(enc_X, dec_X, enc_valid_lens)`` is D2L's
@@ -36,6 +37,11 @@ class EncoderDecoder(nn.Module):
             ``init_state(enc_all_outputs, enc_valid_lens)``, ``forward(X, state)`` and
             ``reorder_state(state, index)``.
 
+    Attributes:
+        need_weights: the library's one switch (:class:`~attention_utils.core.NeedWeightsMixin`,
+            False by default): setting it sets the decoder's, so ``cross_attention_weights`` is
+            kept (True) or None (False).
+
     Raises:
         TypeError: if ``encoder`` or ``decoder`` is not an ``nn.Module``.
 
@@ -49,6 +55,7 @@ class EncoderDecoder(nn.Module):
             if not isinstance(value, nn.Module):
                 raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
         self.encoder, self.decoder = encoder, decoder
+        self.need_weights = bool(getattr(decoder, "need_weights", False))
 
     def _encode(self, src, src_valid_lens, src_name: str, lens_name: str) -> list:
         vocab_size = getattr(getattr(self.encoder, "embedding", None), "num_embeddings", None)
@@ -91,17 +98,6 @@ class EncoderDecoder(nn.Module):
         ``(batch_size, num_steps, num_src_steps)``, or None (no attention, or ``need_weights``
         False)."""
         return getattr(self.decoder, "attention_weights", None)
-
-    @property
-    def need_weights(self) -> bool:
-        """The decoder's switch (False for a decoder without attention); settable."""
-        return bool(getattr(self.decoder, "need_weights", False))
-
-    @need_weights.setter
-    def need_weights(self, value: bool) -> None:
-        require_bool("need_weights", value)
-        if hasattr(self.decoder, "need_weights"):
-            self.decoder.need_weights = value
 
     @property
     def tgt_vocab_size(self) -> int | None:

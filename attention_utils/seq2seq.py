@@ -23,12 +23,12 @@ from torch import nn
 from .checks import (
     check_tokens,
     check_valid_lens,
-    require_bool,
     require_positive_int,
     require_probability,
     require_tensor,
 )
-from .scoring import AdditiveAttention, attention_pool
+from .core import NeedWeightsMixin, attention_pool
+from .scoring import AdditiveAttention
 
 __all__ = [
     "Seq2SeqAttentionDecoder",
@@ -287,7 +287,7 @@ class Seq2SeqDecoder(nn.Module):
         return self.dense(outputs), [state[0], hidden_state]  # (batch_size, num_steps, vocab_size)
 
 
-class Seq2SeqAttentionDecoder(nn.Module):
+class Seq2SeqAttentionDecoder(NeedWeightsMixin, nn.Module):
     """The decoder with Bahdanau attention over the encoder's states.
 
     At step ``t`` the query is the previous top-layer state ``s_{t-1}``, the keys and values are
@@ -305,8 +305,9 @@ class Seq2SeqAttentionDecoder(nn.Module):
     Args:
         vocab_size, embed_size, num_hiddens, num_layers, dropout: as in :class:`Seq2SeqDecoder`;
             the attention's hidden layer has ``num_hiddens`` units and ``dropout`` on its weights.
-        need_weights: keep the weights of the last forward in ``attention_weights`` (True, the
-            library's default) or not (False: ``attention_weights`` is None); also an attribute.
+        need_weights: keep the weights of the last forward in ``attention_weights`` (True) or
+            not (False, the library's default: ``attention_weights`` is None); the library's one
+            switch (:class:`~attention_utils.core.NeedWeightsMixin`), also an attribute.
 
     Attributes:
         attention: the :class:`~attention_utils.scoring.AdditiveAttention` layer that holds
@@ -328,17 +329,17 @@ class Seq2SeqAttentionDecoder(nn.Module):
         num_layers: int,
         dropout: float = 0,
         *,
-        need_weights: bool = True,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         dropout = _check_sizes(vocab_size, embed_size, num_hiddens, num_layers, dropout)
-        self.need_weights = require_bool("need_weights", need_weights)
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.dropout = nn.Dropout(dropout)
         self.rnn = _gru(embed_size + num_hiddens, num_hiddens, num_layers, dropout)
         self.dense = nn.Linear(num_hiddens, vocab_size)
         self.attention_weights: torch.Tensor | None = None
+        self.need_weights = need_weights
 
     def init_state(
         self, enc_all_outputs: tuple[torch.Tensor, torch.Tensor], enc_valid_lens=None

@@ -78,10 +78,10 @@ def _source(batch_size=3, num_src_steps=5, seed=0):
 
 def _by_hand(net, src, lens, num_steps):
     """Step-by-step argmax with the full prefix recomputed: what greedy decoding means."""
-    state = net.encode(src, lens)
     X = torch.full((src.shape[0], 1), BOS)
     for _ in range(num_steps):
-        logits, _ = net.decode(X, state)  # the whole prefix at once, no carried state
+        with torch.no_grad():  # the whole prefix at once from a fresh state: nothing carried
+            logits, _ = net.decode(X, net.encode(src, lens))
         X = torch.cat([X, logits[:, -1:].argmax(-1)], dim=1)
     tokens = X[:, 1:]
     for row in tokens:  # eos repeated after the first eos
@@ -149,10 +149,11 @@ def test_beam_search_on_the_fake_model_reorders_and_finds_greedy_with_one_beam()
 @pytest.mark.parametrize("attention", [False, True])
 def test_the_rnn_follows_the_contract_and_decodes_like_the_fake(attention):
     net = _rnn(attention)
+    net.need_weights = True
     src, lens = _source(4, 6, seed=1)
     net.train()
     tokens, weights = greedy_decode(net, src, lens, 5, BOS, EOS, save_attention_weights=attention)
-    assert net.training, "train mode restored"
+    assert net.training and net.need_weights, "train mode and the switch restored"
     state = net.encode(src, lens)
     X, expected = torch.full((4, 1), BOS), []
     net.eval()
@@ -295,3 +296,40 @@ def test_same_types_for_every_model_of_the_contract():
         kinds.add((type(tokens), tokens.dtype, type(best), type(score)))
     assert kinds == {(torch.Tensor, torch.long, list, float)}
     assert hasattr(au, "greedy_decode") and hasattr(au, "beam_search")
+
+
+def _transformer(seed=0, use_cache=True):
+    torch.manual_seed(seed)
+    net = au.Transformer(V, V, 16, 32, 4, 2, 0.0)
+    net.use_cache = use_cache
+    return net
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_the_same_greedy_decode_decodes_a_transformer_as_step_by_step_argmax(use_cache):
+    net = _transformer(use_cache=use_cache).train()
+    src, lens = _source(3, 6, seed=2)
+    tokens, weights = greedy_decode(net, src, lens, 6, BOS, EOS, save_attention_weights=True)
+    assert net.training and not net.need_weights, "mode and switch restored"
+    net.eval()
+    assert torch.equal(tokens, _by_hand(net, src, lens, 6))
+    assert weights.shape == (3, 6, 6)
+    valid = torch.arange(6) < lens.view(3, 1, 1)
+    assert (weights.masked_select(~valid.expand(-1, 6, -1)) == 0).all()
+    best, score = beam_search(net, src[0], int(lens[0]), 6, 1, bos=BOS, eos=EOS)
+    row = tokens[0].tolist()
+    assert best == (row[: row.index(EOS) + 1] if EOS in row else row)
+    wide, _ = beam_search(net, src[0], int(lens[0]), 6, 3, bos=BOS, eos=EOS)
+    assert isinstance(wide, list) and isinstance(score, float)
+
+
+def test_a_transformer_and_the_rnn_return_the_same_types():
+    src, lens = _source()
+    kinds = set()
+    for net in (_transformer(), _rnn(True)):
+        tokens, weights = greedy_decode(net, src, lens, 3, BOS, EOS, save_attention_weights=True)
+        best, score = beam_search(net, src[0], int(lens[0]), 3, 2, bos=BOS, eos=EOS)
+        kinds.add(
+            (type(tokens), tokens.dtype, type(weights), weights.dtype, type(best), type(score))
+        )
+    assert len(kinds) == 1

@@ -26,10 +26,12 @@ SRC_VOCAB, TGT_VOCAB, EMBED, HIDDENS = 11, 13, 8, 16
 def make_net(attention: bool, num_layers: int = 2, seed: int = 0) -> EncoderDecoder:
     torch.manual_seed(seed)
     decoder = Seq2SeqAttentionDecoder if attention else Seq2SeqDecoder
-    return EncoderDecoder(
+    net = EncoderDecoder(
         Seq2SeqEncoder(SRC_VOCAB, EMBED, HIDDENS, num_layers),
         decoder(TGT_VOCAB, EMBED, HIDDENS, num_layers),
     ).eval()
+    net.need_weights = True  # keep the attention weights for the checks below
+    return net
 
 
 def batch(batch_size=4, num_src_steps=7, num_steps=5, seed=1):
@@ -284,6 +286,19 @@ def test_bad_inputs(call, error, message):
 
 
 # --- one API: the core, one lengths rule 0..n, empty inputs, NaN under the mask, clear errors
+
+
+def test_need_weights_is_the_library_switch_false_by_default_and_set_from_the_parent():
+    decoder = Seq2SeqAttentionDecoder(TGT_VOCAB, EMBED, HIDDENS, 1)
+    net = EncoderDecoder(Seq2SeqEncoder(SRC_VOCAB, EMBED, HIDDENS, 1), decoder)
+    src, valid_lens, dec_X = batch()
+    net(src, dec_X, valid_lens)
+    assert not net.need_weights and net.cross_attention_weights is None
+    net.need_weights = True
+    assert decoder.need_weights
+    net(src, dec_X, valid_lens)
+    assert net.cross_attention_weights.shape == (4, 5, 7)
+    assert Seq2SeqAttentionDecoder(5, 4, 4, 1, need_weights=True).need_weights
 
 
 def test_the_attention_decoder_keeps_its_own_weights_and_imports_no_private_name():
