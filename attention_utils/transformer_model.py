@@ -122,6 +122,16 @@ class Transformer(NeedWeightsMixin, nn.Module):
         self.use_cache = True
         self.cross_attention_weights: torch.Tensor | None = None
 
+    @property
+    def src_vocab_size(self) -> int:
+        """The number of source tokens."""
+        return self.encoder.embedding.num_embeddings
+
+    @property
+    def tgt_vocab_size(self) -> int:
+        """The number of target tokens (decoding checks ``bos`` and ``eos`` against it)."""
+        return self.decoder.embedding.num_embeddings
+
     def _keep_cross_weights(self, num_steps: int) -> None:
         weights = self.decoder.cross_attention_weights[-1]
         # (batch_size, num_heads, num_steps, num_src_steps) or None
