@@ -94,6 +94,8 @@ class _ScoredAttention(NeedWeightsMixin, nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         scores = self.scores(queries, keys)  # (batch_size, ..., num_queries, num_keys)
         mask = valid_lens_to_mask(valid_lens, scores.shape[-2], scores.shape[-1], causal=causal)
+        if mask is not None:
+            mask = mask.to(scores.device)  # the causal mask alone is made on the CPU
         if valid_lens is not None:  # (batch_size, 1, ..., num_queries, num_keys): shared by heads
             mask = mask.reshape(mask.shape[0], *([1] * (scores.dim() - 3)), *mask.shape[1:])
         return attention_pool(scores, values, mask, self._dropout_p())

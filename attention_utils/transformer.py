@@ -218,7 +218,7 @@ class TransformerEncoder(NeedWeightsMixin, nn.Module):
         # (batch_size, num_steps, num_hiddens)
         mask = None  # the padding mask, checked and built once for every block
         if valid_lens is not None and X.shape[1]:
-            mask = valid_lens_to_mask(valid_lens, X.shape[1], X.shape[1])[:, None]
+            mask = valid_lens_to_mask(valid_lens, X.shape[1], X.shape[1])[:, None].to(H.device)
             # (batch_size, 1, num_steps, num_steps): the same for every head
         for blk in self.blks:
             H = blk(H, None, causal, attn_mask=mask)  # (batch_size, num_steps, num_hiddens)
