@@ -112,7 +112,7 @@ class EncoderDecoder(NeedWeightsMixin, nn.Module):
         Args:
             enc_X: ``(batch_size, num_src_steps)`` source tokens.
             dec_X: ``(batch_size, num_steps)`` decoder inputs (``<bos>`` and the target shifted
-                right, :func:`~attention_utils.data.translation.decoder_inputs`, for teacher
+                right, :func:`~attention_utils.data.teacher_forcing.decoder_inputs`, for teacher
                 forcing).
             enc_valid_lens: None or the ``(batch_size,)`` source lengths.
 

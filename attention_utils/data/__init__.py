@@ -9,21 +9,41 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``coreference``: sentences in which an adjective decides what "it" refers to, chapter 04
 - ``shapes``: images whose class lives in one channel among cluttered ones, chapter 05
 - ``translation``: English noun phrases into a toy French that reorders them, chapter 06 on
+- ``teacher_forcing``: the decoder's inputs for teacher forcing (the target shifted right)
 - ``marks``: two coloured marks far apart on a small image, same colour or not, chapter 08
 - ``digits``: scikit-learn's bundled digits, randomly rotated, scaled and shifted, chapter 09
 """
 
-from . import coreference, digits, marks, regression, retrieval, shapes, translation
+from . import (
+    coreference,
+    digits,
+    marks,
+    regression,
+    retrieval,
+    shapes,
+    teacher_forcing,
+    translation,
+)
 from .coreference import *  # noqa: F403
 from .digits import *  # noqa: F403
 from .marks import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
 from .shapes import *  # noqa: F403
+from .teacher_forcing import *  # noqa: F403
 from .translation import *  # noqa: F403
 
 __all__ = sorted(
     name
-    for module in (coreference, digits, marks, regression, retrieval, shapes, translation)
+    for module in (
+        coreference,
+        digits,
+        marks,
+        regression,
+        retrieval,
+        shapes,
+        teacher_forcing,
+        translation,
+    )
     for name in module.__all__
 )
