@@ -13,16 +13,20 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``transformer``: positional encoding, the feed-forward network, Add & Norm and the Transformer
   encoder (chapter 04)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
-- ``resnet``: the ResNet-50 backbone and the registry of where attention modules go (chapter 05)
+- ``resnet``: the ResNet-50 backbone (chapter 05)
+- ``registry``: which attention module goes where in a ResNet, as each paper puts it; it imports
+  the modules (chapters 05, 08, 09)
 - ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
 - ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
 - ``kv_cache``: the per-layer key-value cache of incremental decoding (chapter 07)
 - ``transformer_decoder``: the Transformer decoder, the encoder-decoder ``Transformer``, its
   ``torch.nn.Transformer`` twin and the warm-up schedule (chapter 07)
-- ``vision_self_attention``: Non-local, GC, DNL, criss-cross and polarized self-attention
-  for CNN feature maps (chapter 08)
+- ``vision_self_attention``: Non-local, GC, DNL and polarized self-attention for CNN feature
+  maps (chapter 08)
+- ``criss_cross``: criss-cross attention, CCNet (chapter 08)
 - ``vit``: outlook attention and the Vision Transformer (chapter 08)
-- ``cnn_attention``: SK, GCT, GSoP and FcaNet, more channel attention for CNNs (chapter 09)
+- ``cnn_attention``: GCT, GSoP and FcaNet, more channel attention for CNNs (chapter 09)
+- ``selective_kernel``: SK convolution and the SK ResNet-50 (chapter 09)
 - ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net, residual attention and
   BiSeNet's attention modules (chapter 09)
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
@@ -33,6 +37,7 @@ The package's ``__all__`` lists every public name explicitly; it is exactly the 
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
 says so.
 """
+
 from .checks import (
     check_shape,
 )
@@ -40,10 +45,8 @@ from .cnn_attention import (
     GCT,
     FcaLayer,
     GSoP,
-    SKConv,
     dct_filters,
     fca_frequencies,
-    sk_resnet50,
 )
 from .cnn_spatial import (
     AttentionRefinementModule,
@@ -53,6 +56,11 @@ from .cnn_spatial import (
     ReverseAttention,
     SpatialTransformer,
     affine_transform,
+)
+
+# vision: the modules split by topic, and the registry that imports the modules
+from .criss_cross import (  # noqa: E402
+    CrissCrossAttention,
 )
 from .data import (
     ADJECTIVES,
@@ -120,14 +128,17 @@ from .plotting import (
     plot_regression,
     show_heatmaps,
 )
-from .resnet import (
+from .registry import (  # noqa: E402
     ATTENTION_MODULES,
     ATTENTION_PLACES,
     AttentionEntry,
-    Bottleneck,
-    ResNet,
+    attention_entry,
     make_attention,
     register_attention,
+)
+from .resnet import (
+    Bottleneck,
+    ResNet,
     resnet50,
 )
 from .scoring import (
@@ -138,6 +149,10 @@ from .scoring import (
     attention_pool,
     masked_softmax,
     valid_lens_to_mask,
+)
+from .selective_kernel import (  # noqa: E402
+    SKConv,
+    sk_resnet50,
 )
 from .seq2seq import (
     EncoderDecoder,
@@ -177,7 +192,6 @@ from .vision import (
 )
 from .vision_self_attention import (
     NON_LOCAL_MODES,
-    CrissCrossAttention,
     DisentangledNonLocalBlock,
     GlobalContextBlock,
     NonLocalBlock,
@@ -200,10 +214,8 @@ __all__ = [
     "GCT",
     "dct_filters",
     "fca_frequencies",
-    "sk_resnet50",
     "FcaLayer",
     "GSoP",
-    "SKConv",
     # cnn_spatial
     "affine_transform",
     "AttentionRefinementModule",
@@ -272,12 +284,7 @@ __all__ = [
     "plot_regression",
     "show_heatmaps",
     # resnet
-    "ATTENTION_MODULES",
-    "ATTENTION_PLACES",
-    "make_attention",
-    "register_attention",
     "resnet50",
-    "AttentionEntry",
     "Bottleneck",
     "ResNet",
     # scoring
@@ -321,7 +328,6 @@ __all__ = [
     "SpatialAttention",
     # vision_self_attention
     "NON_LOCAL_MODES",
-    "CrissCrossAttention",
     "DisentangledNonLocalBlock",
     "GlobalContextBlock",
     "NonLocalBlock",
@@ -330,4 +336,14 @@ __all__ = [
     "vit_num_parameters",
     "OutlookAttention",
     "VisionTransformer",
+    # vision: criss_cross, registry, selective_kernel (split by topic)
+    "CrissCrossAttention",
+    "ATTENTION_MODULES",
+    "ATTENTION_PLACES",
+    "attention_entry",
+    "make_attention",
+    "register_attention",
+    "AttentionEntry",
+    "SKConv",
+    "sk_resnet50",
 ]
