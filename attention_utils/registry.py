@@ -249,7 +249,9 @@ def _gsop_for_resnet(channels: int, **kwargs: object) -> GSoP:
 
 
 register_attention("gct", GCT, place="after_conv2")
-register_attention("gsop", _gsop_for_resnet, place="before_add")
+register_attention(  # GSoP-Net1: the last block of each stage, before the addition (authors' code)
+    "gsop", _gsop_for_resnet, place="before_add", blocks=lambda s, i, n: i == n - 1
+)
 register_attention("fca", _fca_for_resnet, place="before_add")
 # A²-Net inserts double attention blocks after residual blocks (five in its ResNet-50).
 register_attention("a2", DoubleAttention, place="after_add")

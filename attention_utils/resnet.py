@@ -94,6 +94,7 @@ class Bottleneck(nn.Module):
         require_positive_int("stride", stride)
         require_bool("stride_in_3x3", stride_in_3x3)
         entry = attention_entry(attention)
+        self.stride = stride
         out_channels = planes * self.expansion
         s1, s3 = (1, stride) if stride_in_3x3 else (stride, 1)
         self.conv1 = nn.Conv2d(in_channels, planes, 1, stride=s1, bias=False)
@@ -117,8 +118,7 @@ class Bottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.conv1.in_channels, self)
-        stride = max(self.conv1.stride[0], self.conv2.stride[0])
-        positions = -(-x.shape[2] // stride) * -(-x.shape[3] // stride)
+        positions = -(-x.shape[2] // self.stride) * -(-x.shape[3] // self.stride)
         require_batch_statistics(self, "x", x, x.shape[0] * positions)
         out = self.relu(self.bn1(self.conv1(x)))  # (batch_size, planes, H', W')
         out = self.attention_after_conv2(self.conv2(out))  # (batch_size, planes, H/s, W/s)

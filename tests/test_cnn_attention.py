@@ -142,5 +142,14 @@ def test_fca_resnet50_has_the_papers_parameter_count():
     params = sum(p.numel() for p in resnet50("fca").parameters())
     assert round(params / 1e6, 2) == 28.07
     assert isinstance(resnet50("gct").stages[0][0].attention_after_conv2, GCT)
-    gsop = resnet50("gsop").stages[0][0].attention
+    gsop = resnet50("gsop").stages[0][2].attention
     assert isinstance(gsop, GSoP) and gsop.stride == 2
+
+
+def test_gsop_net1_places_one_block_at_the_end_of_each_stage():
+    """As the authors' code (main.py: att_position, the last block of each of the 4 stages)."""
+    net = resnet50("gsop")
+    found = [n for n, m in net.named_modules() if isinstance(m, GSoP)]
+    assert found == [f"stages.{s}.{i}.attention" for s, i in ((0, 2), (1, 3), (2, 5), (3, 2))]
+    params = sum(p.numel() for p in net.parameters())
+    assert params == 25_557_032 + sum(641 * c + 66_688 for c in (256, 512, 1024, 2048))
