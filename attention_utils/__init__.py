@@ -27,8 +27,9 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``vit``: outlook attention and the Vision Transformer (chapter 08)
 - ``cnn_attention``: GCT, GSoP and FcaNet, more channel attention for CNNs (chapter 09)
 - ``selective_kernel``: SK convolution and the SK ResNet-50 (chapter 09)
-- ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net, residual attention and
-  BiSeNet's attention modules (chapter 09)
+- ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net and residual attention
+  (chapter 09)
+- ``bisenet``: BiSeNet's attention refinement and feature fusion modules (chapter 09)
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share
@@ -38,6 +39,11 @@ modules' ``__all__`` lists (a test checks it), so a name is public here exactly 
 says so.
 """
 
+# vision: the modules split by topic, and the registry that imports the modules
+from .bisenet import (  # noqa: E402
+    AttentionRefinementModule,
+    FeatureFusionModule,
+)
 from .checks import (
     check_shape,
 )
@@ -49,16 +55,12 @@ from .cnn_attention import (
     fca_frequencies,
 )
 from .cnn_spatial import (
-    AttentionRefinementModule,
     DoubleAttention,
-    FeatureFusionModule,
     ResidualAttentionModule,
     ReverseAttention,
     SpatialTransformer,
     affine_transform,
 )
-
-# vision: the modules split by topic, and the registry that imports the modules
 from .criss_cross import (  # noqa: E402
     CrissCrossAttention,
 )
@@ -218,9 +220,7 @@ __all__ = [
     "GSoP",
     # cnn_spatial
     "affine_transform",
-    "AttentionRefinementModule",
     "DoubleAttention",
-    "FeatureFusionModule",
     "ResidualAttentionModule",
     "ReverseAttention",
     "SpatialTransformer",
@@ -336,7 +336,9 @@ __all__ = [
     "vit_num_parameters",
     "OutlookAttention",
     "VisionTransformer",
-    # vision: criss_cross, registry, selective_kernel (split by topic)
+    # vision: bisenet, criss_cross, registry, selective_kernel (split by topic)
+    "AttentionRefinementModule",
+    "FeatureFusionModule",
     "CrissCrossAttention",
     "ATTENTION_MODULES",
     "ATTENTION_PLACES",

@@ -9,6 +9,7 @@ import attention_utils
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = [
+    "bisenet",
     "checks",
     "cnn_attention",
     "cnn_spatial",

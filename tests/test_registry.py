@@ -95,6 +95,7 @@ def test_make_attention_builds_by_name():
 
 VISION_MODULES = [
     "vision",
+    "bisenet",
     "cnn_attention",
     "cnn_spatial",
     "criss_cross",
