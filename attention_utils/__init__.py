@@ -15,19 +15,24 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   Norm and the pre-/post-norm sub-layer connection (chapter 04)
 - ``transformer``: the Transformer encoder and its blocks (chapter 04)
 - ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
-- ``resnet``: the ResNet-50 backbone and the registry of where attention modules go (chapter 05)
+- ``resnet``: the ResNet-50 backbone (chapter 05)
+- ``registry``: which attention module goes where in a ResNet, as each paper puts it; it imports
+  the modules (chapters 05, 08, 09)
 - ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
 - ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
 - ``kv_cache``: the per-layer key-value cache of incremental decoding (chapter 07)
 - ``transformer_decoder``: the Transformer decoder and its blocks (chapter 07)
 - ``transformer_model``: the encoder-decoder ``Transformer`` with ``encode``/``decode`` (chapter 07)
 - ``transformer_torch``: its ``torch.nn.Transformer`` twin (chapter 07)
-- ``vision_self_attention``: Non-local, GC, DNL, criss-cross and polarized self-attention
-  for CNN feature maps (chapter 08)
+- ``vision_self_attention``: Non-local, GC, DNL and polarized self-attention for CNN feature
+  maps (chapter 08)
+- ``criss_cross``: criss-cross attention, CCNet (chapter 08)
 - ``vit``: outlook attention and the Vision Transformer (chapter 08)
-- ``cnn_attention``: SK, GCT, GSoP and FcaNet, more channel attention for CNNs (chapter 09)
-- ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net, residual attention and
-  BiSeNet's attention modules (chapter 09)
+- ``cnn_attention``: GCT, GSoP and FcaNet, more channel attention for CNNs (chapter 09)
+- ``selective_kernel``: SK convolution and the SK ResNet-50 (chapter 09)
+- ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net and residual attention
+  (chapter 09)
+- ``bisenet``: BiSeNet's attention refinement and feature fusion modules (chapter 09)
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share and the warm-up schedule
@@ -36,6 +41,12 @@ The package's ``__all__`` lists every public name explicitly; it is exactly the 
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
 says so.
 """
+
+# vision: the modules split by topic, and the registry that imports the modules
+from .bisenet import (  # noqa: E402
+    AttentionRefinementModule,
+    FeatureFusionModule,
+)
 from .checks import (
     check_shape,
 )
@@ -43,15 +54,11 @@ from .cnn_attention import (
     GCT,
     FcaLayer,
     GSoP,
-    SKConv,
     dct_filters,
     fca_frequencies,
-    sk_resnet50,
 )
 from .cnn_spatial import (
-    AttentionRefinementModule,
     DoubleAttention,
-    FeatureFusionModule,
     ResidualAttentionModule,
     ReverseAttention,
     SpatialTransformer,
@@ -63,6 +70,9 @@ from .core import (
     attention_pool,
     masked_softmax,
     valid_lens_to_mask,
+)
+from .criss_cross import (  # noqa: E402
+    CrissCrossAttention,
 )
 from .data import (
     ADJECTIVES,
@@ -132,20 +142,27 @@ from .plotting import (
     plot_regression,
     show_heatmaps,
 )
-from .resnet import (
+from .registry import (  # noqa: E402
     ATTENTION_MODULES,
     ATTENTION_PLACES,
     AttentionEntry,
-    Bottleneck,
-    ResNet,
+    attention_entry,
     make_attention,
     register_attention,
+)
+from .resnet import (
+    Bottleneck,
+    ResNet,
     resnet50,
 )
 from .scoring import (
     AdditiveAttention,
     BilinearAttention,
     DotProductAttention,
+)
+from .selective_kernel import (  # noqa: E402
+    SKConv,
+    sk_resnet50,
 )
 from .seq2seq import (
     Seq2SeqAttentionDecoder,
@@ -192,7 +209,6 @@ from .vision import (
 )
 from .vision_self_attention import (
     NON_LOCAL_MODES,
-    CrissCrossAttention,
     DisentangledNonLocalBlock,
     GlobalContextBlock,
     NonLocalBlock,
@@ -221,15 +237,11 @@ __all__ = [
     "GCT",
     "dct_filters",
     "fca_frequencies",
-    "sk_resnet50",
     "FcaLayer",
     "GSoP",
-    "SKConv",
     # cnn_spatial
     "affine_transform",
-    "AttentionRefinementModule",
     "DoubleAttention",
-    "FeatureFusionModule",
     "ResidualAttentionModule",
     "ReverseAttention",
     "SpatialTransformer",
@@ -294,12 +306,7 @@ __all__ = [
     "plot_regression",
     "show_heatmaps",
     # resnet
-    "ATTENTION_MODULES",
-    "ATTENTION_PLACES",
-    "make_attention",
-    "register_attention",
     "resnet50",
-    "AttentionEntry",
     "Bottleneck",
     "ResNet",
     # scoring
@@ -345,7 +352,6 @@ __all__ = [
     "SpatialAttention",
     # vision_self_attention
     "NON_LOCAL_MODES",
-    "CrissCrossAttention",
     "DisentangledNonLocalBlock",
     "GlobalContextBlock",
     "NonLocalBlock",
@@ -354,4 +360,16 @@ __all__ = [
     "vit_num_parameters",
     "OutlookAttention",
     "VisionTransformer",
+    # vision: bisenet, criss_cross, registry, selective_kernel (split by topic)
+    "AttentionRefinementModule",
+    "FeatureFusionModule",
+    "CrissCrossAttention",
+    "ATTENTION_MODULES",
+    "ATTENTION_PLACES",
+    "attention_entry",
+    "make_attention",
+    "register_attention",
+    "AttentionEntry",
+    "SKConv",
+    "sk_resnet50",
 ]

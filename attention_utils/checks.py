@@ -385,22 +385,39 @@ def require_odd_kernel_size(kernel_size: object) -> int:
 
 
 def require_feature_map(
-    x: object, channels: int | None, module: torch.nn.Module | None = None
+    x: object, channels: int | None, module: torch.nn.Module | None = None, name: str = "x"
 ) -> torch.Tensor:
     """``x`` if it is a floating ``(batch_size, channels, height, width)`` tensor.
 
-    With ``module``, also check that ``x`` has the dtype of the module's parameters.
+    With ``module``, also check that ``x`` has the dtype of the module's parameters. ``name`` is
+    the argument's name in the caller's signature, used in the messages.
     """
-    x = require_tensor("x", x)
+    x = require_tensor(name, x)
     if x.dim() != 4:
         raise ValueError(
-            "x must have shape (batch_size, channels, height, width), "
+            f"{name} must have shape (batch_size, channels, height, width), "
             f"got a {x.dim()}-D tensor of shape {tuple(x.shape)}"
         )
     if channels is not None and x.shape[1] != channels:
         raise ValueError(
-            f"x must have shape (batch_size, {channels}, height, width), got {tuple(x.shape)}"
+            f"{name} must have shape (batch_size, {channels}, height, width), got {tuple(x.shape)}"
         )
     if module is not None:
-        require_dtype("x", x, module)
+        require_dtype(name, x, module)
     return x
+
+
+def require_batch_statistics(
+    module: torch.nn.Module, name: str, x: torch.Tensor, values_per_channel: int
+) -> None:
+    """Fail before BatchNorm does: in training mode it needs more than one value per channel.
+
+    ``values_per_channel`` is what the module's smallest batch norm would see for input ``x``
+    (batch size times the positions of its map). The message names the module and the reason.
+    """
+    if module.training and values_per_channel < 2:
+        raise ValueError(
+            f"{type(module).__name__} in training mode needs more than one value per channel for "
+            f"its batch norm, but {name} of shape {tuple(x.shape)} gives it one (batch size 1 and "
+            "a 1 x 1 map there): use a batch of at least 2 or call .eval()"
+        )

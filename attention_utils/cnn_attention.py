@@ -1,9 +1,7 @@
-"""The channel family beyond SE and ECA: SK, GCT, GSoP and FcaNet (chapter 09).
+"""The channel family beyond SE and ECA: GCT, GSoP and FcaNet (chapter 09).
 
 Papers, in the order chapter 09 teaches them:
 
-- SK: Xiang Li, Wenhai Wang, Xiaolin Hu, Jian Yang, "Selective Kernel Networks", CVPR 2019,
-  arXiv:1903.06586.
 - GCT: Zongxin Yang, Linchao Zhu, Yu Wu, Yi Yang, "Gated Channel Transformation for Visual
   Recognition", CVPR 2020, arXiv:1909.11519.
 - GSoP: Zilin Gao, Jiangtao Xie, Qilong Wang, Peihua Li, "Global Second-order Pooling
@@ -15,9 +13,9 @@ The vocabulary of :mod:`attention_utils.vision`: the first argument is ``channel
 ``(batch_size, channels, height, width)`` input), then ``reduction`` r where the paper has one;
 each module keeps the weights of its last forward pass, detached, in ``attention_weights``.
 
-GCT, GSoP and FcaNet are registered in :data:`attention_utils.resnet.ATTENTION_MODULES`. SK is
-not an add-on but a replacement of the bottleneck's 3x3 convolution, a place the registry does
-not have; :func:`sk_resnet50` builds that network.
+GCT, GSoP and FcaNet are registered in :data:`attention_utils.registry.ATTENTION_MODULES` (the
+registry imports them). SK, which replaces a convolution instead of adding a module, is in
+:mod:`attention_utils.selective_kernel`.
 """
 
 from __future__ import annotations
@@ -28,133 +26,21 @@ import torch
 from torch import nn
 
 from .checks import (
+    require_bool,
     require_feature_map,
     require_int,
     require_positive,
     require_positive_int,
     require_reduction,
 )
-from .resnet import Bottleneck, ResNet, register_attention, resnet50
 
 __all__ = [
     "FcaLayer",
     "GCT",
     "GSoP",
-    "SKConv",
     "dct_filters",
     "fca_frequencies",
-    "sk_resnet50",
 ]
-
-
-class SKConv(nn.Module):
-    """Selective kernel convolution: branches with different receptive fields, mixed per channel.
-
-    Split: ``U_m = ReLU(BN(conv_m(x)))`` for ``m = 1..M``, branch ``m`` a 3x3 (grouped)
-    convolution with dilation ``m`` (receptive field ``1 + 2m``: 3x3, 5x5, ...). Fuse:
-    ``s = avgpool(sum_m U_m)``, ``z = ReLU(BN(W_z s))`` with ``d = max(C / r, L)`` units.
-    Select: ``a_m = softmax_m(A_m z)``, one weight per branch *and channel*, summing to 1 over
-    the branches; ``V = sum_m a_m * U_m``.
-
-    Args:
-        channels: C, input and output channels.
-        num_branches: M (2 in the paper: 3x3 and a dilated 3x3 standing for 5x5).
-        reduction: r (16).
-        groups: G of each branch's convolution (32 in SKNet-50); must divide ``channels``.
-        stride: 1 or 2, applied by every branch.
-        min_hidden: L, the smallest ``d`` (32).
-
-    Shape:
-        input ``(batch_size, channels, H, W)``; output ``(batch_size, channels, ceil(H/stride),
-        ceil(W/stride))``; ``attention_weights`` ``(batch_size, M, channels, 1, 1)``.
-
-    Raises:
-        TypeError: if a size is not an int.
-        ValueError: if a size is < 1, ``num_branches < 2``, ``groups`` does not divide
-            ``channels``; bad input as :class:`attention_utils.SEBlock`.
-
-    Source: Li et al., "Selective Kernel Networks", CVPR 2019, arXiv:1903.06586, Sec. 3.1.
-    """
-
-    def __init__(
-        self,
-        channels: int,
-        num_branches: int = 2,
-        reduction: int = 16,
-        groups: int = 32,
-        stride: int = 1,
-        min_hidden: int = 32,
-    ) -> None:
-        super().__init__()
-        self.channels = require_positive_int("channels", channels)
-        for name, value in [
-            ("num_branches", num_branches),
-            ("groups", groups),
-            ("stride", stride),
-            ("min_hidden", min_hidden),
-        ]:
-            require_positive_int(name, value)
-        if num_branches < 2:
-            raise ValueError(f"num_branches must be >= 2, got {num_branches}")
-        if channels % groups:
-            raise ValueError(f"groups ({groups}) must divide channels ({channels})")
-        self.reduction = require_reduction(channels, reduction)
-        self.num_branches, self.groups, self.stride = num_branches, groups, stride
-        self.branches = nn.ModuleList(
-            nn.Sequential(
-                nn.Conv2d(
-                    channels, channels, 3, stride, padding=m, dilation=m, groups=groups, bias=False
-                ),
-                nn.BatchNorm2d(channels),
-                nn.ReLU(inplace=True),
-            )
-            for m in range(1, num_branches + 1)
-        )
-        hidden = max(channels // reduction, min_hidden)
-        self.fuse = nn.Sequential(
-            nn.Linear(channels, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True)
-        )
-        self.select = nn.Linear(hidden, num_branches * channels)
-        self.attention_weights: torch.Tensor | None = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = require_feature_map(x, self.channels, self)
-        u = torch.stack([branch(x) for branch in self.branches], dim=1)  # (B, M, C, H', W')
-        s = u.sum(dim=1).mean(dim=(2, 3))  # (B, C)
-        logits = self.select(self.fuse(s))  # (B, M * C)
-        logits = logits.view(-1, self.num_branches, self.channels, 1, 1)  # (B, M, C, 1, 1)
-        a = torch.softmax(logits, dim=1)  # (B, M, C, 1, 1), sums to 1 over M
-        self.attention_weights = a.detach()
-        return (a * u).sum(dim=1)  # (B, C, H', W')
-
-    def extra_repr(self) -> str:
-        return (
-            f"channels={self.channels}, num_branches={self.num_branches}, "
-            f"reduction={self.reduction}, groups={self.groups}, stride={self.stride}"
-        )
-
-
-def sk_resnet50(num_classes: int = 1000, stride_in_3x3: bool = False, groups: int = 32) -> ResNet:
-    """ResNet-50 whose bottlenecks' 3x3 convolutions (with BN, ReLU) are :class:`SKConv`s.
-
-    SKNet-50 itself is built on ResNeXt-50 (32x4d, twice the bottleneck width); this puts SK
-    units with ``groups`` groups into the plain ResNet-50 of chapter 05, so that it sits in the
-    same table as the other modules. With the default ``groups=32`` the two grouped branches have
-    fewer weights than the dense 3x3 convolution they replace.
-
-    Raises:
-        TypeError, ValueError: as :class:`attention_utils.ResNet` and :class:`SKConv`.
-
-    Source: Li et al., CVPR 2019, arXiv:1903.06586, Table 1.
-    """
-    require_positive_int("groups", groups)
-    net = resnet50(None, num_classes, stride_in_3x3)
-    for block in net.modules():
-        if isinstance(block, Bottleneck):
-            planes, stride = block.conv2.in_channels, block.conv2.stride[0]
-            block.conv2 = SKConv(planes, stride=stride, groups=math.gcd(groups, planes))
-            block.bn2 = nn.Identity()  # SKConv's branches carry their own BN and ReLU
-    return net
 
 
 class GCT(nn.Module):
@@ -169,6 +55,7 @@ class GCT(nn.Module):
     Args:
         channels: C.
         eps: the small constant in both square roots (1e-5).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights`` (the gate
@@ -182,8 +69,9 @@ class GCT(nn.Module):
     arXiv:1909.11519, eqs. (1)-(4).
     """
 
-    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+    def __init__(self, channels: int, eps: float = 1e-5, *, need_weights: bool = True) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         require_positive("eps", eps)
         self.eps = eps
@@ -199,7 +87,7 @@ class GCT(nn.Module):
         )  # (B, C, 1, 1)
         s_hat = s / (s.square().mean(dim=1, keepdim=True) + self.eps).sqrt()  # (B, C, 1, 1)
         gate = 1 + torch.tanh(self.gamma * s_hat + self.beta)  # (B, C, 1, 1)
-        self.attention_weights = gate.detach()
+        self.attention_weights = gate.detach() if self.need_weights else None
         return x * gate
 
     def extra_repr(self) -> str:
@@ -229,20 +117,27 @@ class GSoP(nn.Module):
         channels: C.
         hidden: c', the reduced dimension (128 in the paper).
         stride: stride of the 1x1 reduction (1 or 2).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, H, W)`` with at least 2 positions after the stride;
         output the same; ``attention_weights`` ``(batch_size, channels, 1, 1)``.
 
     Raises:
-        ValueError: if ``hidden`` or ``stride < 1``; bad input as :class:`attention_utils.SEBlock`.
+        ValueError: if ``hidden`` or ``stride < 1``; a map with a single position after the
+            stride (its covariance is 0: every input would get the same weights; this also
+            keeps its batch norms away from a single value per channel); bad input as
+            :class:`attention_utils.SEBlock`.
 
     Source: Gao et al., "Global Second-order Pooling Convolutional Networks", CVPR 2019,
     arXiv:1811.12006, Sec. 3 and Fig. 1(b) (GSoP-Net1), and the authors' code.
     """
 
-    def __init__(self, channels: int, hidden: int = 128, stride: int = 1) -> None:
+    def __init__(
+        self, channels: int, hidden: int = 128, stride: int = 1, *, need_weights: bool = True
+    ) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         self.hidden = require_positive_int("hidden", hidden)
         self.stride = require_positive_int("stride", stride)
@@ -259,11 +154,18 @@ class GSoP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
+        positions = -(-x.shape[2] // self.stride) * -(-x.shape[3] // self.stride)  # after stride
+        if positions < 2:
+            raise ValueError(
+                f"GSoP needs at least 2 positions after its stride ({self.stride}), got x of "
+                f"shape {tuple(x.shape)}: the covariance of one position is 0, so every input "
+                "would get the same weights"
+            )
         cov = covariance(self.reduce(x))  # (B, c', c')
         rows = self.row_bn(cov[:, :, :, None])  # (B, c', c', 1): channel i holds row i
         out = self.row_conv(rows)  # (B, 4 c', 1, 1)
         weights = torch.sigmoid(self.expand(out))  # (B, C, 1, 1)
-        self.attention_weights = weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         return x * weights
 
     def extra_repr(self) -> str:
@@ -364,12 +266,24 @@ def dct_filters(size: int, frequencies: list[tuple[int, int]]) -> torch.Tensor:
     ``1 / sqrt(H W)``, so ``sum x B_{0,0} = sqrt(H W) * mean(x)``.
 
     Raises:
-        TypeError: if ``size`` is not an int. ValueError: if ``size < 1`` or ``frequencies``
-            is empty.
+        TypeError: if ``size`` is not an int or a frequency not a pair of ints.
+        ValueError: if ``size < 1``, ``frequencies`` is empty or a frequency lies outside
+            ``0 .. size - 1`` (the block has no such frequency; cos would alias it onto another).
     """
     require_positive_int("size", size)
     if not frequencies:
         raise ValueError("frequencies must be a non-empty list of (u, v) pairs")
+    for pair in frequencies:
+        if (
+            not isinstance(pair, (tuple, list))
+            or len(pair) != 2
+            or not all(isinstance(f, int) and not isinstance(f, bool) for f in pair)
+        ):
+            raise TypeError(f"frequencies must be (u, v) pairs of ints, got {pair!r}")
+        if not all(0 <= f < size for f in pair):
+            raise ValueError(
+                f"frequencies must lie in 0..{size - 1} (a {size} x {size} block), got {pair!r}"
+            )
     pos = torch.arange(size, dtype=torch.float64) + 0.5
 
     def basis(freq: int) -> torch.Tensor:
@@ -394,6 +308,7 @@ class FcaLayer(nn.Module):
         dct_size: side of the DCT basis (7, 14, 28 or 56 in FcaNet-50, the stage's map size).
         num_freq: how many of the paper's ``top`` frequencies (16); ignored if ``frequencies``.
         frequencies: explicit list of ``(u, v)``, e.g. ``[(0, 0)]`` for SE's squeeze.
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights``
@@ -414,8 +329,11 @@ class FcaLayer(nn.Module):
         dct_size: int = 7,
         num_freq: int = 16,
         frequencies: list[tuple[int, int]] | None = None,
+        *,
+        need_weights: bool = True,
     ) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         self.reduction = require_reduction(channels, reduction)
         if frequencies is None:
@@ -451,7 +369,7 @@ class FcaLayer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
         weights = self.excitation(self.squeeze(x))[:, :, None, None]  # (B, C, 1, 1)
-        self.attention_weights = weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         return x * weights
 
     def extra_repr(self) -> str:
@@ -459,23 +377,3 @@ class FcaLayer(nn.Module):
             f"channels={self.channels}, reduction={self.reduction}, dct_size={self.dct_size}, "
             f"num_freq={len(self.frequencies)}"
         )
-
-
-# FcaNet-50 sizes the DCT to the stage's map at 224x224: 56, 28, 14, 7 for C = 256 .. 2048.
-_FCA_SIZE = {256: 56, 512: 28, 1024: 14, 2048: 7}
-
-
-def _fca_for_resnet(channels: int, **kwargs: object) -> FcaLayer:
-    return FcaLayer(channels, dct_size=_FCA_SIZE.get(channels, 7), **kwargs)
-
-
-register_attention("gct", GCT, place="after_conv2")
-
-
-def _gsop_for_resnet(channels: int, **kwargs: object) -> GSoP:
-    """GSoP-Net1's block: the reduction is strided in the first stage (C = 256)."""
-    return GSoP(channels, stride=2 if channels == 256 else 1, **kwargs)
-
-
-register_attention("gsop", _gsop_for_resnet, place="before_add")
-register_attention("fca", _fca_for_resnet, place="before_add")

@@ -1,6 +1,7 @@
 """Spatial, mixed and structural attention for CNNs (chapter 09).
 
-STN, RAS, A²-Net, Residual Attention and BiSeNet's attention modules.
+STN, RAS, A²-Net and Residual Attention; BiSeNet's attention modules are in
+:mod:`attention_utils.bisenet`.
 
 Papers, in the order chapter 09 teaches them:
 
@@ -10,17 +11,14 @@ Papers, in the order chapter 09 teaches them:
   Detection", ECCV 2018, arXiv:1807.09940.
 - A²-Net: Yunpeng Chen, Yannis Kalantidis, Jianshu Li, Shuicheng Yan, Jiashi Feng, "A²-Nets:
   Double Attention Networks", NeurIPS 2018, arXiv:1810.11579.
-- BiSeNet: Changqian Yu, Jingbo Wang, Chao Peng, Changxin Gao, Gang Yu, Nong Sang, "BiSeNet:
-  Bilateral Segmentation Network for Real-time Semantic Segmentation", ECCV 2018,
-  arXiv:1808.00897.
 - Residual Attention: Fei Wang, Mengqing Jiang, Chen Qian, Shuo Yang, Cheng Li, Honggang Zhang,
   Xiaogang Wang, Xiaoou Tang, "Residual Attention Network for Image Classification", CVPR 2017,
   arXiv:1704.06904.
 
 Same vocabulary as :mod:`attention_utils.vision`: ``channels`` first, ``reduction`` where the
 paper has one, the last weights (or transform) kept detached in ``attention_weights``. Only
-:class:`DoubleAttention` is a block-level add-on and is registered (``"a2"``, after the addition);
-the others are parts of whole architectures.
+:class:`DoubleAttention` is a block-level add-on, registered (``"a2"``, after the addition) in
+:mod:`attention_utils.registry`; the others are parts of whole architectures.
 """
 
 from __future__ import annotations
@@ -29,13 +27,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import require_feature_map, require_int, require_positive_int, require_tensor
-from .resnet import register_attention
+from .checks import (
+    require_batch_statistics,
+    require_bool,
+    require_feature_map,
+    require_int,
+    require_positive_int,
+    require_tensor,
+)
+from .scoring import attention_pool
 
 __all__ = [
-    "AttentionRefinementModule",
     "DoubleAttention",
-    "FeatureFusionModule",
     "ResidualAttentionModule",
     "ReverseAttention",
     "SpatialTransformer",
@@ -79,6 +82,7 @@ class SpatialTransformer(nn.Module):
     Args:
         channels: C of the input.
         hidden: units of the localisation net's hidden linear layer (32).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, H, W)``, H, W >= 4; output the same;
@@ -91,8 +95,9 @@ class SpatialTransformer(nn.Module):
     Sec. 3.
     """
 
-    def __init__(self, channels: int, hidden: int = 32) -> None:
+    def __init__(self, channels: int, hidden: int = 32, *, need_weights: bool = True) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         require_positive_int("hidden", hidden)
         self.localization = nn.Sequential(
@@ -116,7 +121,7 @@ class SpatialTransformer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
         theta = self.localization(x).view(-1, 2, 3)  # (B, 2, 3)
-        self.attention_weights = theta.detach()
+        self.attention_weights = theta.detach() if self.need_weights else None
         return affine_transform(x, theta)  # (B, C, H, W)
 
 
@@ -132,6 +137,7 @@ class ReverseAttention(nn.Module):
         channels: C of the side features.
         hidden: channels of the convolution stack (64).
         num_convs: 3x3 convolutions after the 1x1 reduction (3), then one 3x3 to 1 channel.
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         ``forward(features, side)`` -> ``(batch_size, 1, H, W)``; ``attention_weights`` ``A``.
@@ -143,8 +149,11 @@ class ReverseAttention(nn.Module):
     arXiv:1807.09940, Sec. 3.2.
     """
 
-    def __init__(self, channels: int, hidden: int = 64, num_convs: int = 3) -> None:
+    def __init__(
+        self, channels: int, hidden: int = 64, num_convs: int = 3, *, need_weights: bool = True
+    ) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         require_positive_int("hidden", hidden)
         require_positive_int("num_convs", num_convs)
@@ -155,13 +164,13 @@ class ReverseAttention(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, features: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
-        features = require_feature_map(features, self.channels, self)
-        side = require_feature_map(side, 1, self)
+        features = require_feature_map(features, self.channels, self, "features")
+        side = require_feature_map(side, 1, self, "side")
         if side.shape[0] != features.shape[0]:
             raise ValueError(f"side must have batch size {features.shape[0]}, got {side.shape[0]}")
         up = F.interpolate(side, size=features.shape[-2:], mode="bilinear", align_corners=False)
         weights = 1 - torch.sigmoid(up)  # (B, 1, H, W)
-        self.attention_weights = weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         return up + self.residual(features * weights)  # (B, 1, H, W)
 
 
@@ -177,12 +186,14 @@ class DoubleAttention(nn.Module):
       position takes its own mix of them;
     - ``y = x + conv_z(Z)`` (1x1 back to C channels, a residual block).
 
-    The two softmaxes are over logits, not query-key products; everything is 1x1, so the block
-    commutes with any permutation of positions.
+    The two softmaxes are over logits, not query-key products: both pool through the core's
+    :func:`attention_utils.scoring.attention_pool`. Everything is 1x1, so the block commutes with
+    any permutation of positions.
 
     Args:
         channels: C.
         reduction: ``m = n = C / reduction`` (4).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights`` a pair
@@ -195,8 +206,9 @@ class DoubleAttention(nn.Module):
     eqs. (3)-(5).
     """
 
-    def __init__(self, channels: int, reduction: int = 4) -> None:
+    def __init__(self, channels: int, reduction: int = 4, *, need_weights: bool = True) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         require_positive_int("reduction", reduction)
         if channels < reduction:
@@ -210,12 +222,16 @@ class DoubleAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
         b, _, h, w = x.shape
-        a = self.conv_a(x).flatten(2)  # (B, m, HW)
-        gather = torch.softmax(self.conv_b(x).flatten(2), dim=2)  # (B, n, HW)
-        distribute = torch.softmax(self.conv_v(x).flatten(2), dim=1)  # (B, n, HW)
-        g = a @ gather.transpose(1, 2)  # (B, m, n)
-        z = (g @ distribute).view(b, -1, h, w)  # (B, m, H, W)
-        self.attention_weights = (gather.detach(), distribute.detach())
+        a = self.conv_a(x).flatten(2).transpose(1, 2)  # (B, HW, m)
+        # gather: n queries, each a softmax over the HW positions of conv_b's logits
+        g, gather = attention_pool(self.conv_b(x).flatten(2), a)  # (B, n, m), (B, n, HW)
+        # distribute: each position a query, a softmax over the n descriptors of conv_v's logits
+        z, distribute = attention_pool(self.conv_v(x).flatten(2).transpose(1, 2), g)
+        # z: (B, HW, m); distribute: (B, HW, n)
+        z = z.transpose(1, 2).reshape(b, -1, h, w)  # (B, m, H, W)
+        self.attention_weights = (
+            (gather.detach(), distribute.detach().transpose(1, 2)) if self.need_weights else None
+        )
         return x + self.conv_z(z)  # (B, C, H, W)
 
 
@@ -271,6 +287,7 @@ class ResidualAttentionModule(nn.Module):
         channels: C.
         p, t: residual units before/after, and in the trunk (1 and 2 in the paper).
         depth: max-pool levels of the mask branch (1 to 3 in Attention-56 by stage).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights`` ``M``.
@@ -283,12 +300,15 @@ class ResidualAttentionModule(nn.Module):
     arXiv:1704.06904, eq. (3) and Fig. 3.
     """
 
-    def __init__(self, channels: int, p: int = 1, t: int = 2, depth: int = 1) -> None:
+    def __init__(
+        self, channels: int, p: int = 1, t: int = 2, depth: int = 1, *, need_weights: bool = True
+    ) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         require_int("p", p, minimum=0)
         require_positive_int("t", t)
-        require_positive_int("depth", depth)
+        self.depth = require_positive_int("depth", depth)
         self.pre = nn.Sequential(*(_PreActUnit(channels) for _ in range(p)))
         self.trunk = nn.Sequential(*(_PreActUnit(channels) for _ in range(t)))
         self.mask = nn.Sequential(
@@ -305,108 +325,12 @@ class ResidualAttentionModule(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.pre(require_feature_map(x, self.channels, self))
-        m = self.mask(x)  # (B, C, H, W), in (0, 1)
-        self.attention_weights = m.detach()
-        return self.post((1 + m) * self.trunk(x))  # (B, C, H, W)
-
-
-class AttentionRefinementModule(nn.Module):
-    """BiSeNet's attention refinement module: a global-context channel gate without a bottleneck.
-
-    ``w = sigmoid(BN(W avgpool(x)))`` with a full ``C x C`` 1x1 convolution ``W``; ``y = x * w``.
-    The weights depend on the image only through its channel means.
-
-    Args:
-        channels: C.
-
-    Shape:
-        input ``(batch_size, channels, H, W)``; output the same; ``attention_weights``
-        ``(batch_size, channels, 1, 1)``. Train with batch size > 1 (the BN sees one value per
-        image and channel).
-
-    Raises:
-        TypeError, ValueError: bad sizes or input, as :class:`attention_utils.SEBlock`.
-
-    Source: Yu et al., "BiSeNet", ECCV 2018, arXiv:1808.00897, Sec. 3.2 and Fig. 2(b).
-    """
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.channels = require_positive_int("channels", channels)
-        self.gate = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Conv2d(channels, channels, 1, bias=False),
-            nn.BatchNorm2d(channels),
-            nn.Sigmoid(),
-        )
-        self.attention_weights: torch.Tensor | None = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
-        weights = self.gate(x)  # (B, C, 1, 1)
-        self.attention_weights = weights.detach()
-        return x * weights
-
-
-class FeatureFusionModule(nn.Module):
-    """BiSeNet's feature fusion module: concatenate two paths, then reweight channels SE-style.
-
-    ``f = ReLU(BN(conv1x1([x_spatial; x_context])))``, ``w = sigmoid(W2 ReLU(W1 avgpool(f)))``
-    and ``y = f + f * w = f (1 + w)``: the low-level (spatial path) and high-level (context path)
-    features live at different scales, and the gate chooses between them per channel.
-
-    Args:
-        spatial_channels, context_channels: channels of the two inputs.
-        out_channels: channels of the fused output.
-        reduction: r of the gate (1, no bottleneck, as in the authors' code).
-
-    Shape:
-        ``forward(x_spatial, x_context)`` with ``(B, C_s, H, W)`` and ``(B, C_c, H, W)`` ->
-        ``(B, out_channels, H, W)``; ``attention_weights`` ``(B, out_channels, 1, 1)``.
-
-    Raises:
-        ValueError: if the two inputs differ in batch size or spatial size; bad sizes.
-
-    Source: Yu et al., "BiSeNet", ECCV 2018, arXiv:1808.00897, Sec. 3.3 and Fig. 2(c).
-    """
-
-    def __init__(
-        self, spatial_channels: int, context_channels: int, out_channels: int, reduction: int = 1
-    ) -> None:
-        super().__init__()
-        self.spatial_channels = require_positive_int("spatial_channels", spatial_channels)
-        self.context_channels = require_positive_int("context_channels", context_channels)
-        require_positive_int("out_channels", out_channels)
-        require_positive_int("reduction", reduction)
-        hidden = max(out_channels // reduction, 1)
-        self.fuse = nn.Sequential(
-            nn.Conv2d(spatial_channels + context_channels, out_channels, 1, bias=False),
-            nn.BatchNorm2d(out_channels),
-            nn.ReLU(),
-        )
-        self.gate = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Conv2d(out_channels, hidden, 1),
-            nn.ReLU(),
-            nn.Conv2d(hidden, out_channels, 1),
-            nn.Sigmoid(),
-        )
-        self.attention_weights: torch.Tensor | None = None
-
-    def forward(self, x_spatial: torch.Tensor, x_context: torch.Tensor) -> torch.Tensor:
-        x_spatial = require_feature_map(x_spatial, self.spatial_channels, self)
-        x_context = require_feature_map(x_context, self.context_channels, self)
-        if x_spatial.shape[0] != x_context.shape[0] or x_spatial.shape[-2:] != x_context.shape[-2:]:
-            raise ValueError(
-                "x_spatial and x_context must have the same batch size, height and "
-                f"width, got {tuple(x_spatial.shape)} and {tuple(x_context.shape)}"
-            )
-        f = self.fuse(torch.cat([x_spatial, x_context], dim=1))  # (B, out_channels, H, W)
-        weights = self.gate(f)  # (B, out_channels, 1, 1)
-        self.attention_weights = weights.detach()
-        return f * (1 + weights)
-
-
-# A²-Net inserts double attention blocks after residual blocks (five in its ResNet-50).
-register_attention("a2", DoubleAttention, place="after_add")
+        h, w = x.shape[-2:]
+        for _ in range(self.depth):  # the hourglass's deepest level: ceil(H / 2^depth)
+            h, w = -(-h // 2), -(-w // 2)
+        require_batch_statistics(self, "x", x, x.shape[0] * h * w)
+        x = self.pre(x)
+        m = self.mask(x)  # (B, C, H, W), in (0, 1)
+        self.attention_weights = m.detach() if self.need_weights else None
+        return self.post((1 + m) * self.trunk(x))  # (B, C, H, W)

@@ -13,12 +13,19 @@ Papers, in the order chapter 05 teaches them:
 
 One vocabulary for every module: the first argument is ``channels`` (the C of an input of shape
 ``(batch_size, channels, height, width)``), then the module's own knobs (``reduction`` r,
-``kernel_size``, ``gamma`` and ``b``, ``e_lambda``). One idiom for the weights: every module
-stores the weights of its last forward pass, detached, in ``self.attention_weights``, a tensor
-that broadcasts against the input, and its output is exactly ``x * self.attention_weights``.
+``kernel_size``, ``gamma`` and ``b``, ``e_lambda``).
 
-The ResNet backbone these modules plug into, and the registry that says where each one goes in a
-bottleneck block, are in ``resnet``.
+One idiom for the weights, the library's: a module keeps the weights of its last forward pass,
+detached, in ``self.attention_weights`` while its attribute ``need_weights`` is True, and sets
+them to None while it is False. For the gates of chapters 05 and 09 (here, in ``cnn_attention``,
+``selective_kernel`` and ``cnn_spatial``) ``need_weights`` defaults to True: a gate has no fused
+path and its weights are no larger than its output's channels or positions. Here the weights
+are a tensor that broadcasts against the input, and the output is exactly
+``x * self.attention_weights``. (The self-attention modules of chapter 08 default to False:
+their weights are ``(H W)^2`` and False takes the core's fused path.)
+
+The ResNet backbone these modules plug into is in ``resnet``; the registry that says where each
+one goes in a bottleneck block is in ``registry``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import torch
 from torch import nn
 
 from .checks import (
+    require_batch_statistics,
+    require_bool,
     require_feature_map,
     require_odd_kernel_size,
     require_positive,
@@ -63,6 +72,7 @@ class SEBlock(nn.Module):
     Args:
         channels: C, the number of input channels.
         reduction: r, the reduction ratio of the bottleneck (16 in the paper).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -77,8 +87,9 @@ class SEBlock(nn.Module):
     Source: Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018, arXiv:1709.01507.
     """
 
-    def __init__(self, channels: int, reduction: int = 16) -> None:
+    def __init__(self, channels: int, reduction: int = 16, *, need_weights: bool = True) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         self.reduction = require_reduction(channels, reduction)
         hidden = channels // reduction
@@ -92,7 +103,7 @@ class SEBlock(nn.Module):
         x = require_feature_map(x, self.channels, self)
         z = self.squeeze(x).flatten(1)  # (batch_size, channels)
         s = self.excitation(z)[:, :, None, None]  # (batch_size, channels, 1, 1)
-        self.attention_weights = s.detach()
+        self.attention_weights = s.detach() if self.need_weights else None
         return x * s
 
     def extra_repr(self) -> str:
@@ -109,6 +120,7 @@ class ChannelAttention(nn.Module):
     Args:
         channels: C, the number of input channels.
         reduction: r, the reduction ratio of the shared MLP (16 in the paper).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -121,8 +133,9 @@ class ChannelAttention(nn.Module):
     arXiv:1807.06521, eq. (2).
     """
 
-    def __init__(self, channels: int, reduction: int = 16) -> None:
+    def __init__(self, channels: int, reduction: int = 16, *, need_weights: bool = True) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         self.reduction = require_reduction(channels, reduction)
         hidden = channels // reduction
@@ -136,7 +149,7 @@ class ChannelAttention(nn.Module):
         avg = self.mlp(x.mean(dim=(2, 3)))  # (batch_size, channels)
         mx = self.mlp(x.amax(dim=(2, 3)))  # (batch_size, channels)
         weights = torch.sigmoid(avg + mx)[:, :, None, None]  # (batch_size, channels, 1, 1)
-        self.attention_weights = weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         return x * weights
 
     def extra_repr(self) -> str:
@@ -155,6 +168,7 @@ class SpatialAttention(nn.Module):
         channels: C, the number of input channels (checked against the input; the module's
             parameters do not depend on it).
         kernel_size: k, odd (7 in the paper), so that 'same' padding ``k // 2`` keeps H and W.
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -167,8 +181,9 @@ class SpatialAttention(nn.Module):
     Source: Woo et al., "CBAM", ECCV 2018, arXiv:1807.06521, eq. (3).
     """
 
-    def __init__(self, channels: int, kernel_size: int = 7) -> None:
+    def __init__(self, channels: int, kernel_size: int = 7, *, need_weights: bool = True) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         self.kernel_size = require_odd_kernel_size(kernel_size)
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
@@ -177,11 +192,12 @@ class SpatialAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
+        require_batch_statistics(self, "x", x, x.shape[0] * x.shape[2] * x.shape[3])
         pooled = torch.cat(
             [x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1
         )  # (batch_size, 2, height, width)
         weights = torch.sigmoid(self.bn(self.conv(pooled)))  # (batch_size, 1, height, width)
-        self.attention_weights = weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         return x * weights
 
     def extra_repr(self) -> str:
@@ -202,6 +218,7 @@ class CBAM(nn.Module):
         channels: C.
         reduction: r of the channel MLP (16).
         kernel_size: k of the spatial convolution (7, odd).
+        need_weights: both halves keep their last weights (a settable attribute that sets both).
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same.
@@ -213,10 +230,23 @@ class CBAM(nn.Module):
     arXiv:1807.06521.
     """
 
-    def __init__(self, channels: int, reduction: int = 16, kernel_size: int = 7) -> None:
+    def __init__(
+        self, channels: int, reduction: int = 16, kernel_size: int = 7, *, need_weights: bool = True
+    ) -> None:
         super().__init__()
-        self.channel_attention = ChannelAttention(channels, reduction)
-        self.spatial_attention = SpatialAttention(channels, kernel_size)
+        require_bool("need_weights", need_weights)
+        self.channel_attention = ChannelAttention(channels, reduction, need_weights=need_weights)
+        self.spatial_attention = SpatialAttention(channels, kernel_size, need_weights=need_weights)
+
+    @property
+    def need_weights(self) -> bool:
+        """Whether both halves keep their weights; setting it sets both."""
+        return self.channel_attention.need_weights and self.spatial_attention.need_weights
+
+    @need_weights.setter
+    def need_weights(self, value: bool) -> None:
+        value = require_bool("need_weights", value)
+        self.channel_attention.need_weights = self.spatial_attention.need_weights = value
 
     @property
     def attention_weights(self) -> torch.Tensor | None:
@@ -260,6 +290,7 @@ class ECA(nn.Module):
         channels: C.
         gamma, b: the constants of :func:`eca_kernel_size` (2 and 1 in the paper).
         kernel_size: set k directly instead (odd); ``None`` chooses it from ``channels``.
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -276,9 +307,16 @@ class ECA(nn.Module):
     """
 
     def __init__(
-        self, channels: int, gamma: float = 2, b: float = 1, kernel_size: int | None = None
+        self,
+        channels: int,
+        gamma: float = 2,
+        b: float = 1,
+        kernel_size: int | None = None,
+        *,
+        need_weights: bool = True,
     ) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
         if kernel_size is None:
             kernel_size = eca_kernel_size(channels, gamma, b)
@@ -291,7 +329,7 @@ class ECA(nn.Module):
         z = x.mean(dim=(2, 3))[:, None, :]  # (batch_size, 1, channels)
         weights = torch.sigmoid(self.conv(z))  # (batch_size, 1, channels)
         weights = weights.transpose(1, 2)[:, :, :, None]  # (batch_size, channels, 1, 1)
-        self.attention_weights = weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         return x * weights
 
     def extra_repr(self) -> str:
@@ -310,6 +348,7 @@ class SimAM(nn.Module):
     Args:
         channels: C, or ``None`` (default) for any number of channels; only checked.
         e_lambda: lambda, the regulariser of the energy (1e-4 in the paper), > 0.
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input ``(batch_size, channels, height, width)`` with ``height * width >= 2``; output
@@ -324,8 +363,11 @@ class SimAM(nn.Module):
     Neural Networks", ICML 2021, PMLR 139:11863-11874, eqs. (5)-(6) and Fig. 3.
     """
 
-    def __init__(self, channels: int | None = None, e_lambda: float = 1e-4) -> None:
+    def __init__(
+        self, channels: int | None = None, e_lambda: float = 1e-4, *, need_weights: bool = True
+    ) -> None:
         super().__init__()
+        self.need_weights = require_bool("need_weights", need_weights)
         self.channels = None if channels is None else require_positive_int("channels", channels)
         self.e_lambda = require_positive("e_lambda", e_lambda)
         self.attention_weights: torch.Tensor | None = None
@@ -339,7 +381,7 @@ class SimAM(nn.Module):
         variance = d.sum(dim=(2, 3), keepdim=True) / n  # (batch_size, channels, 1, 1)
         inverse_energy = d / (4 * (variance + self.e_lambda)) + 0.5
         weights = torch.sigmoid(inverse_energy)  # (batch_size, channels, height, width)
-        self.attention_weights = weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         return x * weights
 
     def extra_repr(self) -> str:

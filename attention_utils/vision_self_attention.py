@@ -8,14 +8,14 @@ Papers, in the order chapter 08 teaches them:
   Squeeze-Excitation Networks and Beyond", ICCV Workshops 2019, arXiv:1904.11492.
 - DNL: Minghao Yin, Zhuliang Yao, Yue Cao, Xiu Li, Zheng Zhang, Stephen Lin, Han Hu,
   "Disentangled Non-Local Neural Networks", ECCV 2020, arXiv:2006.06668.
-- CCNet: Zilong Huang, Xinggang Wang, Lichao Huang, Chang Huang, Yunchao Wei, Wenyu Liu,
-  "CCNet: Criss-Cross Attention for Semantic Segmentation", ICCV 2019, arXiv:1811.11721.
 - PSA: Huajun Liu, Fuqiang Liu, Xinyi Fan, Dong Huang, "Polarized Self-Attention: Towards
   High-quality Pixel-wise Regression", arXiv:2107.00782, 2021.
 
-Every softmax-weighted sum here goes through the book's one core,
-:func:`attention_utils.scoring.attention`; a learned vector that scores every position (GC's
-context mask, DNL's unary term, PSA's channel query) is a single query of that core. Each module
+Every softmax-weighted sum here goes through the book's one core: query-key products through
+:func:`attention_utils.scoring.attention`, and a learned vector that scores every position (GC's
+context mask, DNL's unary term, PSA's channel query) through
+:func:`attention_utils.scoring.attention_pool` with those scores. Criss-cross attention, the
+sparse successor, is in :mod:`attention_utils.criss_cross`. Each module
 maps ``(batch_size, channels, height, width)`` to the same shape. Modules with a softmax over
 positions keep the last weights, detached, in ``attention_weights`` when ``need_weights`` is
 True (the readable path of the core), and None on the fused path.
@@ -23,25 +23,22 @@ True (the readable path of the core), and None on the fused path.
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .checks import (
+    require_batch_statistics,
     require_bool,
     require_feature_map,
     require_positive,
     require_positive_int,
     require_reduction,
 )
-from .resnet import register_attention
-from .scoring import _attention
+from .scoring import attention, attention_pool
 
 __all__ = [
     "NON_LOCAL_MODES",
-    "CrissCrossAttention",
     "DisentangledNonLocalBlock",
     "GlobalContextBlock",
     "NonLocalBlock",
@@ -128,6 +125,7 @@ class NonLocalBlock(nn.Module):
         x = require_feature_map(x, self.channels, self)
         if self.sub_sample and min(x.shape[-2:]) < 2:
             raise ValueError(f"sub_sample needs H, W >= 2, got x of shape {tuple(x.shape)}")
+        require_batch_statistics(self, "x", x, x[:, 0].numel())  # W_z's BN, one value per pixel
         batch_size, _, height, width = x.shape
         values = _tokens(self.pool(self.g(x)))  # (batch_size, N, inner)
         if self.mode == "gaussian":
@@ -136,9 +134,7 @@ class NonLocalBlock(nn.Module):
             queries = _tokens(self.theta(x))  # (batch_size, H W, inner)
             keys = _tokens(self.pool(self.phi(x)))  # (batch_size, N, inner)
         if self.mode in ("embedded_gaussian", "gaussian"):
-            y, weights = _attention(
-                queries, keys, values, need_weights=self.need_weights, scale=1.0
-            )
+            y, weights = attention(queries, keys, values, need_weights=self.need_weights, scale=1.0)
         else:  # f / N: a normalisation, not a softmax
             if self.mode == "dot_product":
                 f = queries @ keys.transpose(1, 2)  # (batch_size, H W, N)
@@ -147,7 +143,7 @@ class NonLocalBlock(nn.Module):
                 f = F.relu(queries @ w_q.T + (keys @ w_k.T).transpose(1, 2))  # (batch_size, H W, N)
             weights = f / keys.shape[1]
             y = weights @ values  # (batch_size, H W, inner)
-        self.attention_weights = None if weights is None else weights.detach()
+        self.attention_weights = weights.detach() if self.need_weights else None
         y = y.transpose(1, 2).reshape(batch_size, -1, height, width)  # (batch_size, inner, H, W)
         return x + self.W_z(y)
 
@@ -159,16 +155,16 @@ class NonLocalBlock(nn.Module):
 
 
 def _learned_query_pool(
-    mask: nn.Conv2d, x: torch.Tensor, values: torch.Tensor, need_weights: bool
-) -> tuple[torch.Tensor, torch.Tensor | None]:
+    mask: nn.Conv2d, x: torch.Tensor, values: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``sum_j softmax_j(w^T x_j + b) v_j``: attention with one learned query ``w`` (b cancels).
 
     ``mask`` is a 1x1 conv ``C -> 1`` without bias; ``x`` is ``(B, C, H, W)``;
-    ``values`` is ``(B, H W, d_v)``.
-    Returns ``(B, 1, d_v)`` and the weights ``(B, 1, H W)`` or None.
+    ``values`` is ``(B, H W, d_v)``. The scores ``w^T x_j`` are the 1x1 conv's output, pooled by
+    the core's :func:`attention_pool`. Returns ``(B, 1, d_v)`` and the weights ``(B, 1, H W)``.
     """
-    query = mask.weight.view(1, 1, -1).expand(x.shape[0], 1, -1)  # (batch_size, 1, channels)
-    return _attention(query, _tokens(x), values, need_weights=need_weights, scale=1.0)
+    scores = mask(x).flatten(2)  # (batch_size, 1, H W): one learned query scores every position
+    return attention_pool(scores, values)
 
 
 class GlobalContextBlock(nn.Module):
@@ -215,12 +211,11 @@ class GlobalContextBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
-        context, weights = _learned_query_pool(self.context_mask, x, _tokens(x), self.need_weights)
-        # context: (batch_size, 1, channels)
-        if weights is not None:
-            self.attention_weights = weights.detach().view(x.shape[0], 1, *x.shape[-2:])
-        else:
-            self.attention_weights = None
+        context, weights = _learned_query_pool(self.context_mask, x, _tokens(x))
+        # context: (batch_size, 1, channels); weights: (batch_size, 1, H W)
+        self.attention_weights = (
+            weights.detach().view(x.shape[0], 1, *x.shape[-2:]) if self.need_weights else None
+        )
         context = context.transpose(1, 2)[..., None]  # (batch_size, channels, 1, 1)
         return x + self.transform(context)
 
@@ -274,131 +269,21 @@ class DisentangledNonLocalBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
+        require_batch_statistics(self, "x", x, x[:, 0].numel())  # W_z's BN, one value per pixel
         queries, keys = _tokens(self.theta(x)), _tokens(self.phi(x))  # (batch_size, H W, inner)
         queries = queries - queries.mean(1, keepdim=True)  # whitening: remove the shared part
         keys = keys - keys.mean(1, keepdim=True)
         values = _tokens(self.g(x))  # (batch_size, H W, inner)
         scale = 1.0 / (queries.shape[-1] ** 0.5 * self.temperature)
-        pair, pair_w = _attention(
-            queries, keys, values, need_weights=self.need_weights, scale=scale
-        )
-        unary, unary_w = _learned_query_pool(self.unary_mask, x, values, self.need_weights)
+        pair, pair_w = attention(queries, keys, values, need_weights=self.need_weights, scale=scale)
+        unary, unary_w = _learned_query_pool(self.unary_mask, x, values)
         # pair: (batch_size, H W, inner); unary: (batch_size, 1, inner), the same for every i
         self.attention_weights = None if pair_w is None else pair_w.detach()
-        self.unary_weights = None if unary_w is None else unary_w.detach()
+        self.unary_weights = unary_w.detach() if self.need_weights else None
         y = (
             (pair + unary).transpose(1, 2).reshape(x.shape[0], -1, *x.shape[-2:])
         )  # (B, inner, H, W)
         return x + self.W_z(y)
-
-
-def _cross(t: torch.Tensor) -> torch.Tensor:
-    """``(B, H, W, d)`` -> ``(B, H, W, H + W, d)``: for each position its column, then its row."""
-    B, H, W, d = t.shape
-    column = t.transpose(1, 2).unsqueeze(1).expand(B, H, W, H, d)  # [b, i, j, k] = t[b, k, j]
-    row = t.unsqueeze(2).expand(B, H, W, W, d)  # [b, i, j, k] = t[b, i, k]
-    return torch.cat((column, row), dim=3)  # (B, H, W, H + W, d)
-
-
-class CrissCrossAttention(nn.Module):
-    """Criss-cross attention: each position attends to its own row and column only.
-
-    For position u = (i, j), the keys are the H + W - 1 positions of row i and column j (u
-    itself once): ``A_u = softmax(q_u^T k_v)`` over them, ``x'_u = x_u + gamma sum_v A_u(v) V_v``
-    with 1x1 convs ``q, k: C -> C/8`` and ``v: C -> C`` and a scalar ``gamma`` that starts at 0
-    (identity at initialisation). One pass costs ``O(H W (H + W))``; applied ``recurrence = 2``
-    times with shared weights (CCNet's RCCA), every position reaches every other through a
-    corner: (i, j) -> (i, j') -> (i', j').
-
-    Args:
-        channels: C.
-        reduction: q and k get ``channels // reduction`` channels (8 in the paper).
-        recurrence: R, how many times the same module is applied (1: one criss-cross).
-        need_weights: keep ``attention_weights`` of the last pass.
-        dense: compute the same function as dense attention over all H W keys with a
-            cross-shaped mask. It costs ``O((H W)^2)`` multiply-adds instead of
-            ``O(H W (H + W))``, but on a CPU one large matrix product is faster than H W tiny
-            ones for small maps (chapter 08 trains on 12 x 12 maps this way).
-
-    Shape:
-        input and output ``(batch_size, channels, H, W)``; ``attention_weights``
-        ``(batch_size, H, W, H + W)``: first the column (k = 0..H-1, with k = i masked, weight 0),
-        then the row (W entries).
-
-    Raises:
-        TypeError, ValueError: as :class:`NonLocalBlock` for ``channels``, ``reduction``, input;
-            ``recurrence`` must be a positive int.
-
-    Source: Huang et al., "CCNet: Criss-Cross Attention for Semantic Segmentation", ICCV 2019,
-    arXiv:1811.11721, sec. 3.2-3.3 (no 1/sqrt(d) scale, as in the paper).
-    """
-
-    def __init__(
-        self,
-        channels: int,
-        reduction: int = 8,
-        recurrence: int = 1,
-        need_weights: bool = False,
-        dense: bool = False,
-    ) -> None:
-        super().__init__()
-        self.channels = require_positive_int("channels", channels)
-        self.reduction = require_reduction(channels, reduction)
-        self.recurrence = require_positive_int("recurrence", recurrence)
-        self.need_weights = require_bool("need_weights", need_weights)
-        self.dense = require_bool("dense", dense)
-        self.query = nn.Conv2d(channels, channels // reduction, 1)
-        self.key = nn.Conv2d(channels, channels // reduction, 1)
-        self.value = nn.Conv2d(channels, channels, 1)
-        self.gamma = nn.Parameter(torch.zeros(1))
-        self.attention_weights: torch.Tensor | None = None
-
-    def _dense_pass(self, x: torch.Tensor) -> torch.Tensor:
-        B, _, H, W = x.shape
-        rows = torch.arange(H, device=x.device).repeat_interleave(W)  # (H W,)
-        cols = torch.arange(W, device=x.device).repeat(H)  # (H W,)
-        keep = (rows[:, None] == rows) | (cols[:, None] == cols)  # (H W, H W): the cross
-        q, k, v = (_tokens(f(x)) for f in (self.query, self.key, self.value))  # (B, H W, .)
-        out, weights = _attention(
-            q, k, v, attn_mask=keep, need_weights=self.need_weights, scale=1.0
-        )
-        if weights is not None:  # to the sparse layout: column (centre at 0), then row
-            w = weights.detach().view(B, H, W, H, W)
-            column = w.diagonal(0, 2, 4).permute(0, 1, 3, 2).clone()  # (B, H, W, H): keys (k, j)
-            i, j = torch.arange(H)[:, None], torch.arange(W)
-            column[:, i, j, i] = 0.0  # the centre is counted in the row
-            row = w.diagonal(0, 1, 3).permute(0, 3, 1, 2)  # (B, H, W, W): keys (i, l)
-            self.attention_weights = torch.cat((column, row), dim=-1)  # (B, H, W, H + W)
-        else:
-            self.attention_weights = None
-        out = out.transpose(1, 2).reshape(B, -1, H, W)  # (B, C, H, W)
-        return x + self.gamma * out
-
-    def _one_pass(self, x: torch.Tensor) -> torch.Tensor:
-        if self.dense:
-            return self._dense_pass(x)
-        B, _, H, W = x.shape
-        q = self.query(x).permute(0, 2, 3, 1).unsqueeze(3)  # (B, H, W, 1, C/r)
-        k = _cross(self.key(x).permute(0, 2, 3, 1))  # (B, H, W, H + W, C/r)
-        v = _cross(self.value(x).permute(0, 2, 3, 1))  # (B, H, W, H + W, C)
-        rows = torch.arange(H, device=x.device)
-        keep = torch.ones(H, 1, 1, H + W, dtype=torch.bool, device=x.device)
-        keep[rows, 0, 0, rows] = False  # u itself is in its row; drop it from its column
-        out, weights = _attention(
-            q, k, v, attn_mask=keep, need_weights=self.need_weights, scale=1.0
-        )
-        # out: (B, H, W, 1, C)
-        self.attention_weights = None if weights is None else weights.detach().squeeze(3)
-        return x + self.gamma * out.squeeze(3).permute(0, 3, 1, 2)  # (B, C, H, W)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = require_feature_map(x, self.channels, self)
-        for _ in range(self.recurrence):
-            x = self._one_pass(x)
-        return x
-
-    def extra_repr(self) -> str:
-        return f"channels={self.channels}, reduction={self.reduction}, recurrence={self.recurrence}"
 
 
 class PolarizedSelfAttention(nn.Module):
@@ -439,38 +324,10 @@ class PolarizedSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = require_feature_map(x, self.channels, self)
         B, _, H, W = x.shape
-        z, _ = _learned_query_pool(
-            self.ch_query, x, _tokens(self.ch_value(x)), False
-        )  # (B, 1, C/2)
+        z, _ = _learned_query_pool(self.ch_query, x, _tokens(self.ch_value(x)))  # (B, 1, C/2)
         a_ch = torch.sigmoid(self.ch_norm(self.ch_up(z.transpose(1, 2)[..., None])))  # (B, C, 1, 1)
-        q = self.sp_query(x).mean((2, 3))[:, None, :, None]  # (B, 1, C/2, 1): one score per channel
-        ones = torch.ones(B, 1, 1, 1, dtype=x.dtype, device=x.device)  # query of width 1
-        s, _ = _attention(
-            ones, q, self.sp_value(x).flatten(2)[:, None], scale=1.0
-        )  # (B, 1, 1, H W)
+        scores = self.sp_query(x).mean((2, 3))[:, None, :]  # (B, 1, C/2): one score per channel
+        s, _ = attention_pool(scores, self.sp_value(x).flatten(2))  # (B, 1, H W)
         a_sp = torch.sigmoid(s.view(B, 1, H, W))  # (B, 1, H, W)
-        if self.need_weights:
-            self.attention_weights = (a_ch.detach(), a_sp.detach())
+        self.attention_weights = (a_ch.detach(), a_sp.detach()) if self.need_weights else None
         return x * a_ch + x * a_sp
-
-
-# Where each paper puts its module in a ResNet (see the chapter for the reasons):
-register_attention(  # one block in res4, right before its last residual block (sec. 4.1, 5)
-    "nonlocal", NonLocalBlock, place="after_add", blocks=lambda s, i, n: s == 4 and i == n - 2
-)
-register_attention(  # after the last 1x1 conv of every block in c3-c5 (authors' configs)
-    "gc", GlobalContextBlock, place="before_add", blocks=lambda s, i, n: s >= 3
-)
-register_attention(  # where Non-local goes
-    "dnl",
-    DisentangledNonLocalBlock,
-    place="after_add",
-    blocks=lambda s, i, n: s == 4 and i == n - 2,
-)
-register_attention(  # on the backbone's output (CCNet's head), R = 2
-    "criss_cross",
-    partial(CrissCrossAttention, recurrence=2),
-    place="after_add",
-    blocks=lambda s, i, n: s == 5 and i == n - 1,
-)
-register_attention("psa", PolarizedSelfAttention, place="after_conv2")  # after each 3x3 conv

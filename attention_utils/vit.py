@@ -9,8 +9,10 @@ Papers:
 - VOLO: Li Yuan, Qibin Hou, Zihang Jiang, Jiashi Feng, Shuicheng Yan, "VOLO: Vision Outlooker
   for Visual Recognition", TPAMI 2022, arXiv:2106.13112.
 
-Both go through the book's attention core; the ViT is built from the book's
-:class:`~attention_utils.transformer.TransformerEncoderBlock`.
+Both go through the book's attention core: outlook attention pools its predicted weights with
+:func:`~attention_utils.scoring.attention_pool`; the ViT's blocks call
+:func:`~attention_utils.scoring.attention`. The ViT is built as the paper builds it (eqs. 1-4):
+pre-norm blocks, a GELU MLP and a final layer norm.
 """
 
 from __future__ import annotations
@@ -22,9 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import require_bool, require_feature_map, require_positive_int, require_probability
-from .resnet import register_attention
-from .scoring import _attention
-from .transformer import TransformerEncoderBlock
+from .scoring import attention, attention_pool
 
 __all__ = ["OutlookAttention", "VisionTransformer", "vit_num_parameters"]
 
@@ -43,6 +43,7 @@ class OutlookAttention(nn.Module):
         num_heads: h; must divide C.
         kernel_size: k, odd.
         stride: the weights are predicted on a ``stride``-pooled grid (1: every position).
+        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
 
     Shape:
         input and output ``(batch_size, channels, H, W)``; ``attention_weights`` (when
@@ -90,11 +91,9 @@ class OutlookAttention(nn.Module):
         pooled = F.avg_pool2d(x, s, s, ceil_mode=True) if s > 1 else x  # (B, C, H/s, W/s)
         scores = self.attn(pooled.permute(0, 2, 3, 1)).view(B, L, h, k * k, k * k)
         scores = scores.transpose(1, 2) / math.sqrt(C // h)  # (B, h, L, k^2, k^2)
-        # The weights come from a linear layer, not from q . k: the core adds them as a float
-        # mask to zero scores, so the one softmax path does the rest.
-        zeros = x.new_zeros(1).expand(B, h, L, k * k, 1)
-        y, weights = _attention(zeros, zeros, v, attn_mask=scores, need_weights=self.need_weights)
-        self.attention_weights = None if weights is None else weights.detach()
+        # The weights come from a linear layer, not from q . k: the core pools with them.
+        y, weights = attention_pool(scores, v)  # (B, h, L, k^2, C/h)
+        self.attention_weights = weights.detach() if self.need_weights else None
         y = y.permute(0, 1, 4, 3, 2).reshape(B, C * k * k, L)  # (B, C k^2, L)
         y = F.fold(y, (H, W), k, padding=k // 2, stride=s)  # (B, C, H, W)
         return self.proj(y.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # (B, C, H, W)
@@ -104,16 +103,6 @@ class OutlookAttention(nn.Module):
             f"channels={self.channels}, num_heads={self.num_heads}, "
             f"kernel_size={self.kernel_size}, stride={self.stride}"
         )
-
-
-# VOLO uses outlookers only in its first, finest stage; in a ResNet that is res2, where the
-# module works on the 3x3 conv's output.
-register_attention(
-    "outlook",
-    lambda c: OutlookAttention(c, num_heads=max(1, c // 32)),
-    place="after_conv2",
-    blocks=lambda s, i, n: s == 2,
-)
 
 
 def vit_num_parameters(
@@ -128,8 +117,9 @@ def vit_num_parameters(
     """The parameter count of :class:`VisionTransformer`, in closed form.
 
     Patch embedding ``(c p^2 + 1) d``, class token ``d``, positions ``(N + 1) d``, per layer
-    ``4 d^2`` (attention, no biases) ``+ 2 d m + m + d`` (MLP) ``+ 4 d`` (two layer norms), and
-    the head ``(d + 1) num_classes``, with ``N = (image_size / patch_size)^2``.
+    ``4 d^2 + 4 d`` (the attention's W^Q, W^K, W^V, W^O with biases) ``+ 2 d m + m + d`` (MLP)
+    ``+ 4 d`` (two layer norms), the final layer norm ``2 d`` and the head ``(d + 1) K``, with
+    ``N = (image_size / patch_size)^2`` and K = ``num_classes``.
 
     Raises:
         TypeError: if an argument is not an int.
@@ -150,23 +140,63 @@ def vit_num_parameters(
         raise ValueError(f"patch_size ({patch_size}) must divide image_size ({image_size})")
     d, m = num_hiddens, mlp_hiddens
     n = (image_size // patch_size) ** 2
-    per_layer = 4 * d * d + 2 * d * m + m + d + 4 * d
+    per_layer = (4 * d * d + 4 * d) + (2 * d * m + m + d) + 4 * d
     return (
         (in_channels * patch_size**2 + 1) * d
         + d
         + (n + 1) * d
         + num_layers * per_layer
+        + 2 * d
         + (d + 1) * num_classes
     )
+
+
+class _EncoderBlock(nn.Module):
+    """ViT's pre-norm block: ``z' = MSA(LN(z)) + z``, ``z = MLP(LN(z')) + z'`` (eqs. 2-3)."""
+
+    def __init__(self, num_hiddens: int, num_heads: int, mlp_hiddens: int, dropout: float) -> None:
+        super().__init__()
+        self.num_heads, self.dropout_p = num_heads, dropout
+        self.ln1, self.ln2 = nn.LayerNorm(num_hiddens), nn.LayerNorm(num_hiddens)
+        self.qkv = nn.Linear(num_hiddens, 3 * num_hiddens)  # W^Q, W^K, W^V side by side
+        self.proj = nn.Linear(num_hiddens, num_hiddens)  # W^O
+        self.mlp = nn.Sequential(
+            nn.Linear(num_hiddens, mlp_hiddens),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(mlp_hiddens, num_hiddens),
+            nn.Dropout(dropout),
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.need_weights = False
+        self.attention_weights: torch.Tensor | None = None
+
+    def attend(self, z: torch.Tensor) -> torch.Tensor:
+        """Multi-head self-attention through the core: ``(B, T, d)`` -> ``(B, T, d)``."""
+        B, T, d = z.shape
+        q, k, v = (
+            t.view(B, T, self.num_heads, -1).transpose(1, 2)  # (B, num_heads, T, d / num_heads)
+            for t in self.qkv(z).chunk(3, dim=-1)
+        )
+        dropout_p = self.dropout_p if self.training else 0.0
+        out, weights = attention(q, k, v, dropout_p=dropout_p, need_weights=self.need_weights)
+        self.attention_weights = None if weights is None else weights.detach()
+        return self.proj(out.transpose(1, 2).reshape(B, T, d))  # (B, T, d)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = z + self.dropout(self.attend(self.ln1(z)))  # (B, T, d), eq. (2)
+        return z + self.mlp(self.ln2(z))  # (B, T, d), eq. (3)
 
 
 class VisionTransformer(nn.Module):
     """Vision Transformer: an image as a sequence of patch tokens, encoded by Transformer blocks.
 
+    As in the paper (eqs. 1-4):
     ``z_0 = [x_class; x_p^1 E; ...; x_p^N E] + E_pos`` (a strided convolution embeds the N
     non-overlapping ``p x p`` patches; a learned class token and learned position embeddings),
-    ``z_l = Block(z_{l-1})`` with the book's post-norm :class:`TransformerEncoderBlock` (ViT uses
-    pre-norm and GELU; the book's block is post-norm with ReLU), and ``logits = W z_L^0``.
+    ``z'_l = MSA(LN(z_{l-1})) + z_{l-1}`` and ``z_l = MLP(LN(z'_l)) + z'_l`` (pre-norm blocks,
+    a two-layer MLP with GELU; the attention's projections have biases), ``y = LN(z_L^0)`` and
+    ``logits = W y``.
 
     Args:
         image_size: H = W of the input.
@@ -177,15 +207,21 @@ class VisionTransformer(nn.Module):
         num_heads: heads per block; must divide d.
         num_layers: blocks.
         mlp_hiddens: hidden width of each block's MLP.
-        dropout: dropout on embeddings, attention weights and residual branches.
+        dropout: dropout on embeddings, attention weights, the MLP and residual branches.
+        need_weights: each block keeps its last attention weights, detached, in its
+            ``attention_weights`` (the core's readable path); False takes the fused path and
+            leaves them None. A settable attribute, honoured by every block.
 
     Shape:
         input ``(batch_size, in_channels, image_size, image_size)``; output
-        ``(batch_size, num_classes)``; :meth:`tokens` gives ``(batch_size, N + 1, num_hiddens)``.
+        ``(batch_size, num_classes)``; :meth:`tokens` gives ``(batch_size, N + 1, num_hiddens)``;
+        ``attention_weights`` a list with one ``(batch_size, num_heads, N + 1, N + 1)`` tensor
+        (or None) per block.
 
     Raises:
-        TypeError, ValueError: for sizes that are not positive ints, ``patch_size`` not dividing
-            ``image_size``, ``dropout`` outside [0, 1), or an input of the wrong shape.
+        TypeError, ValueError: for sizes that are not positive ints, ``num_heads`` not dividing
+            ``num_hiddens``, ``patch_size`` not dividing ``image_size``, ``dropout`` outside
+            [0, 1), or an input of the wrong shape.
 
     Source: Dosovitskiy et al., ICLR 2021, arXiv:2010.11929, sec. 3.1, eq. (1)-(4).
     """
@@ -201,6 +237,7 @@ class VisionTransformer(nn.Module):
         num_layers: int,
         mlp_hiddens: int,
         dropout: float = 0.0,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -216,27 +253,40 @@ class VisionTransformer(nn.Module):
             require_positive_int(name, value)
         if image_size % patch_size:
             raise ValueError(f"patch_size ({patch_size}) must divide image_size ({image_size})")
+        if num_hiddens % num_heads:
+            raise ValueError(f"num_heads ({num_heads}) must divide num_hiddens ({num_hiddens})")
+        dropout = require_probability("dropout", dropout)
         self.image_size, self.in_channels = image_size, in_channels
         self.num_patches = (image_size // patch_size) ** 2
         self.patch_embedding = nn.Conv2d(in_channels, num_hiddens, patch_size, stride=patch_size)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, num_hiddens))
         self.pos_embedding = nn.Parameter(0.02 * torch.randn(1, self.num_patches + 1, num_hiddens))
-        self.dropout = nn.Dropout(require_probability("dropout", dropout))
+        self.dropout = nn.Dropout(dropout)
         self.blks = nn.ModuleList(
-            TransformerEncoderBlock(
-                num_hiddens, mlp_hiddens, num_heads, dropout, need_weights=False
-            )
-            for _ in range(num_layers)
+            _EncoderBlock(num_hiddens, num_heads, mlp_hiddens, dropout) for _ in range(num_layers)
         )
+        self.norm = nn.LayerNorm(num_hiddens)  # eq. (4)
         self.head = nn.Linear(num_hiddens, num_classes)
+        self.need_weights = need_weights
+
+    @property
+    def need_weights(self) -> bool:
+        """Whether every block keeps its attention weights (readable path) or runs fused."""
+        return self._need_weights
+
+    @need_weights.setter
+    def need_weights(self, value: bool) -> None:
+        self._need_weights = require_bool("need_weights", value)
+        for blk in self.blks:
+            blk.need_weights = value
 
     @property
     def attention_weights(self) -> list[torch.Tensor | None]:
         """Each block's last weights ``(batch_size, num_heads, N + 1, N + 1)`` (None when fused)."""
-        return [blk.attention.attention_weights for blk in self.blks]
+        return [blk.attention_weights for blk in self.blks]
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """The encoded tokens, class token first: ``(batch_size, N + 1, num_hiddens)``."""
+        """The encoded tokens after the final layer norm, class token first: ``(B, N + 1, d)``."""
         x = require_feature_map(x, self.in_channels, self)
         if x.shape[-2:] != (self.image_size, self.image_size):
             raise ValueError(
@@ -247,8 +297,8 @@ class VisionTransformer(nn.Module):
         cls = self.cls_token.expand(x.shape[0], -1, -1)  # (batch_size, 1, num_hiddens)
         z = self.dropout(torch.cat((cls, z), dim=1) + self.pos_embedding)  # (batch_size, N + 1, d)
         for blk in self.blks:
-            z = blk._forward(z, None, False)  # (batch_size, N + 1, num_hiddens)
-        return z
+            z = blk(z)  # (batch_size, N + 1, num_hiddens)
+        return self.norm(z)  # (batch_size, N + 1, num_hiddens)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.tokens(x)[:, 0])  # (batch_size, num_classes)

@@ -1,12 +1,13 @@
 """CPU latency of every attention module of the book in ResNet-50, relative to plain ResNet-50.
 
-Usage: ``python benchmarks/bench_zoo.py`` (224x224, batch 1 and 8) or ``--quick`` (112x112,
-batch 1 and 2, for a smoke test). Every module registered in ``attention_utils.ATTENTION_MODULES``
-(chapters 05, 08 and 09 register theirs on import) plus SK (which replaces the 3x3 convolution,
-``sk_resnet50``), all in ResNet-50 v1 (the papers' layout). Eval mode, ``torch.no_grad()``,
-``torch.utils.benchmark.Timer``; each round times every model once (round-robin, so that load from
-other processes hits all alike) and the table gives the median over rounds, in milliseconds, and
-the ratio to plain ResNet-50 measured in the same run. Prints a Markdown table; writes nothing.
+Usage: ``python benchmarks/bench_zoo.py`` (224x224, batch 1 and 8) or ``--quick`` (112x112, batch 1
+and 2, for a smoke test). Every module registered in ``attention_utils.ATTENTION_MODULES``
+(``attention_utils.registry`` imports and places each one) plus SK (which replaces the 3x3
+convolution, ``sk_resnet50``), all in ResNet-50 v1 (the papers' layout). Eval mode,
+``torch.no_grad()``, ``torch.utils.benchmark.Timer``; each round times every model once
+(round-robin, so that load from other processes hits all alike) and the table gives the median over
+rounds, in milliseconds, and the ratio to plain ResNet-50 measured in the same run. Prints a
+Markdown table; writes nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for attention_utils.cnn_attention: SK, GCT, GSoP and FcaNet (chapter 09)."""
+"""Tests for attention_utils.cnn_attention: GCT, GSoP and FcaNet (chapter 09)."""
 
 from __future__ import annotations
 
@@ -15,49 +15,11 @@ from attention_utils import (
     FcaLayer,
     GSoP,
     SEBlock,
-    SKConv,
     dct_filters,
     fca_frequencies,
     resnet50,
-    sk_resnet50,
 )
 from attention_utils.cnn_attention import covariance
-
-
-def test_sk_branch_weights_sum_to_one_per_channel():
-    torch.manual_seed(0)
-    sk = SKConv(64, num_branches=3, groups=8).eval()
-    out = sk(torch.randn(2, 64, 9, 9))
-    assert out.shape == (2, 64, 9, 9)
-    a = sk.attention_weights
-    assert a.shape == (2, 3, 64, 1, 1)
-    torch.testing.assert_close(a.sum(dim=1), torch.ones(2, 64, 1, 1))
-
-
-def test_sk_output_is_the_weighted_sum_of_its_branches_and_strides():
-    torch.manual_seed(1)
-    sk = SKConv(32, groups=4, stride=2).eval()
-    x = torch.randn(2, 32, 8, 8)
-    out = sk(x)
-    assert out.shape == (2, 32, 4, 4)
-    branches = torch.stack([b(x) for b in sk.branches], dim=1)  # (2, 2, 32, 4, 4)
-    torch.testing.assert_close(out, (sk.attention_weights * branches).sum(dim=1))
-
-
-def test_sk_errors():
-    with pytest.raises(ValueError, match="groups"):
-        SKConv(30, groups=32)
-    with pytest.raises(ValueError, match="num_branches"):
-        SKConv(32, num_branches=1)
-    with pytest.raises(TypeError):
-        SKConv(32.0)
-
-
-def test_sk_resnet50_replaces_every_3x3_conv():
-    net = sk_resnet50(num_classes=5)
-    assert sum(isinstance(m, SKConv) for m in net.modules()) == 16
-    out = net(torch.randn(2, 3, 64, 64))
-    assert out.shape == (2, 5)
 
 
 def test_gct_is_the_identity_at_initialisation():
@@ -180,5 +142,14 @@ def test_fca_resnet50_has_the_papers_parameter_count():
     params = sum(p.numel() for p in resnet50("fca").parameters())
     assert round(params / 1e6, 2) == 28.07
     assert isinstance(resnet50("gct").stages[0][0].attention_after_conv2, GCT)
-    gsop = resnet50("gsop").stages[0][0].attention
+    gsop = resnet50("gsop").stages[0][2].attention
     assert isinstance(gsop, GSoP) and gsop.stride == 2
+
+
+def test_gsop_net1_places_one_block_at_the_end_of_each_stage():
+    """As the authors' code (main.py: att_position, the last block of each of the 4 stages)."""
+    net = resnet50("gsop")
+    found = [n for n, m in net.named_modules() if isinstance(m, GSoP)]
+    assert found == [f"stages.{s}.{i}.attention" for s, i in ((0, 2), (1, 3), (2, 5), (3, 2))]
+    params = sum(p.numel() for p in net.parameters())
+    assert params == 25_557_032 + sum(641 * c + 66_688 for c in (256, 512, 1024, 2048))

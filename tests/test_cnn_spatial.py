@@ -1,4 +1,4 @@
-"""Tests for attention_utils.cnn_spatial: STN, RAS, A²-Net, Residual Attention, BiSeNet."""
+"""Tests for attention_utils.cnn_spatial: STN, RAS, A²-Net and Residual Attention (chapter 09)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from torch import nn
 
 from attention_utils import (
     ATTENTION_MODULES,
-    AttentionRefinementModule,
     DoubleAttention,
-    FeatureFusionModule,
     ResidualAttentionModule,
     ReverseAttention,
     SpatialTransformer,
@@ -115,27 +113,3 @@ def test_residual_attention_is_one_plus_mask_times_trunk():
     assert ResidualAttentionModule(8, p=1)(torch.randn(2, 8, 7, 7)).shape == (2, 8, 7, 7)
     with pytest.raises(ValueError, match="p must be"):
         ResidualAttentionModule(8, p=-1)
-
-
-def test_arm_weights_depend_only_on_channel_means():
-    torch.manual_seed(0)
-    arm = AttentionRefinementModule(6).eval()
-    x = torch.randn(2, 6, 5, 5)
-    out = arm(x)
-    w = arm.attention_weights
-    torch.testing.assert_close(out, x * w)
-    shuffled = x.flatten(2)[:, :, torch.randperm(25)].view(2, 6, 5, 5)
-    arm(shuffled)
-    torch.testing.assert_close(arm.attention_weights, w)
-
-
-def test_ffm_is_fused_features_times_one_plus_gate():
-    torch.manual_seed(0)
-    ffm = FeatureFusionModule(4, 6, 8, reduction=2).eval()
-    xs, xc = torch.randn(2, 4, 5, 5), torch.randn(2, 6, 5, 5)
-    out = ffm(xs, xc)
-    f = ffm.fuse(torch.cat([xs, xc], dim=1))
-    torch.testing.assert_close(out, f * (1 + ffm.attention_weights))
-    assert out.shape == (2, 8, 5, 5)
-    with pytest.raises(ValueError, match="same batch size"):
-        ffm(xs, torch.randn(2, 6, 4, 4))

@@ -1473,6 +1473,171 @@ CASES = [
         TypeError,
         "seed must be an int",
     ),
+    # --- vision: batch norm with one value per channel, frequencies outside the block, GSoP on
+    # one position, non-integer distances, the caller's argument names, the weights switch and
+    # the registry's lookup (chapters 05, 08, 09)
+    (
+        "SKConv",
+        lambda: au.SKConv(32, groups=4)(torch.randn(1, 32, 4, 4)),
+        ValueError,
+        "SKConv in training mode needs more than one value per channel",
+    ),
+    (
+        "AttentionRefinementModule",
+        lambda: au.AttentionRefinementModule(8)(torch.randn(1, 8, 4, 4)),
+        ValueError,
+        "AttentionRefinementModule in training mode .* use a batch of at least 2 or call .eval",
+    ),
+    (
+        "NonLocalBlock",
+        lambda: au.NonLocalBlock(8)(torch.randn(1, 8, 1, 1)),
+        ValueError,
+        "NonLocalBlock in training mode",
+    ),
+    (
+        "DisentangledNonLocalBlock",
+        lambda: au.DisentangledNonLocalBlock(8)(torch.randn(1, 8, 1, 1)),
+        ValueError,
+        "DisentangledNonLocalBlock in training mode",
+    ),
+    (
+        "ResNet",
+        lambda: au.ResNet((1, 1, 1, 1), num_classes=3)(torch.randn(1, 3, 32, 32)),
+        ValueError,
+        r"ResNet in training mode .* x of shape \(1, 3, 32, 32\)",
+    ),
+    (
+        "resnet50",
+        lambda: au.resnet50("se", num_classes=3)(torch.randn(1, 3, 24, 24)),
+        ValueError,
+        "ResNet in training mode",
+    ),
+    (
+        "Bottleneck",
+        lambda: au.Bottleneck(8, 2)(torch.randn(1, 8, 1, 1)),
+        ValueError,
+        "Bottleneck in training mode",
+    ),
+    (
+        "ResidualAttentionModule",
+        lambda: au.ResidualAttentionModule(8)(torch.randn(1, 8, 2, 2)),
+        ValueError,
+        "ResidualAttentionModule in training mode",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(4, 4, 8)(torch.randn(1, 4, 1, 1), torch.randn(1, 4, 1, 1)),
+        ValueError,
+        "FeatureFusionModule in training mode",
+    ),
+    (
+        "SpatialAttention",
+        lambda: au.SpatialAttention(8)(torch.randn(1, 8, 1, 1)),
+        ValueError,
+        "SpatialAttention in training mode",
+    ),
+    (
+        "CBAM",
+        lambda: au.CBAM(8, 2)(torch.randn(1, 8, 1, 1)),
+        ValueError,
+        "SpatialAttention in training mode",
+    ),
+    (
+        "GSoP",
+        lambda: au.GSoP(8, hidden=4)(torch.randn(2, 8, 1, 1)),
+        ValueError,
+        "GSoP needs at least 2 positions .* every input would get the same weights",
+    ),
+    (
+        "GSoP",
+        lambda: au.GSoP(8, hidden=4, stride=2)(torch.randn(2, 8, 2, 2)),
+        ValueError,
+        "GSoP needs at least 2 positions after its stride",
+    ),
+    (
+        "dct_filters",
+        lambda: au.dct_filters(7, [(0, 7)]),
+        ValueError,
+        r"frequencies must lie in 0..6 \(a 7 x 7 block\), got \(0, 7\)",
+    ),
+    (
+        "dct_filters",
+        lambda: au.dct_filters(7, [(-1, 0)]),
+        ValueError,
+        "frequencies must lie in 0..6",
+    ),
+    (
+        "dct_filters",
+        lambda: au.dct_filters(7, [(0.5, 0)]),
+        TypeError,
+        "frequencies must be \\(u, v\\) pairs of ints",
+    ),
+    (
+        "two_marks_data",
+        lambda: au.two_marks_data(10, 12, distances=[3.5]),
+        TypeError,
+        "distances must be ints",
+    ),
+    (
+        "ReverseAttention",
+        lambda: au.ReverseAttention(8, hidden=4)(IMAGE, torch.randn(2, 2, 5, 5)),
+        ValueError,
+        r"side must have shape \(batch_size, 1, height, width\)",
+    ),
+    (
+        "ReverseAttention",
+        lambda: au.ReverseAttention(8, hidden=4)([[1.0]], torch.randn(2, 1, 5, 5)),
+        TypeError,
+        "features must be a torch.Tensor",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(4, 4, 8)(torch.randn(2, 4, 3, 3), torch.randn(2, 3, 3, 3)),
+        ValueError,
+        r"x_context must have shape \(batch_size, 4, height, width\)",
+    ),
+    (
+        "FeatureFusionModule",
+        lambda: au.FeatureFusionModule(4, 4, 8)(torch.randn(2, 4, 3, 3).double(), IMAGE),
+        TypeError,
+        "x_spatial has dtype torch.float64",
+    ),
+    (
+        "SEBlock",
+        lambda: au.SEBlock(8, 2, need_weights="False"),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "CBAM",
+        lambda: setattr(au.CBAM(8, 2), "need_weights", "False"),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 3, 10, 8, 2, 1, 16, need_weights="False"),
+        TypeError,
+        "need_weights must be True or False",
+    ),
+    (
+        "VisionTransformer",
+        lambda: au.VisionTransformer(16, 4, 3, 10, 8, 3, 1, 16),
+        ValueError,
+        r"num_heads \(3\) must divide num_hiddens \(8\)",
+    ),
+    (
+        "attention_entry",
+        lambda: au.attention_entry("bam"),
+        ValueError,
+        "unknown attention 'bam'",
+    ),
+    (
+        "attention_entry",
+        lambda: au.attention_entry(3),
+        TypeError,
+        "attention must be None or a str",
+    ),
 ]
 
 

@@ -9,10 +9,12 @@ import attention_utils
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = [
+    "bisenet",
     "checks",
     "cnn_attention",
     "cnn_spatial",
     "core",
+    "criss_cross",
     "data",
     "decoding",
     "efficient",
@@ -21,8 +23,10 @@ MODULES = [
     "kv_cache",
     "multihead",
     "plotting",
+    "registry",
     "resnet",
     "scoring",
+    "selective_kernel",
     "seq2seq",
     "training",
     "transformer",

@@ -7,13 +7,7 @@ from torch import nn
 from attention_utils import (
     ATTENTION_MODULES,
     ATTENTION_PLACES,
-    CBAM,
-    ECA,
-    AttentionEntry,
     Bottleneck,
-    ResNet,
-    SEBlock,
-    SimAM,
     make_attention,
     register_attention,
     resnet50,
@@ -50,23 +44,6 @@ def test_resnet50_forward_small_and_gradients(attention):
     assert missing == []
 
 
-def test_registry_records_where_each_module_goes():
-    places = {name: entry.place for name, entry in ATTENTION_MODULES.items()}
-    expected = {
-        "se": "before_add",
-        "cbam": "before_add",
-        "eca": "before_add",
-        "simam": "after_conv2",
-    }
-    assert places.items() >= expected.items()
-    block = Bottleneck(64, 16, attention="simam")
-    assert isinstance(block.attention_after_conv2, SimAM) and isinstance(
-        block.attention, nn.Identity
-    )
-    block = Bottleneck(64, 16, attention="SE")  # names are case-insensitive
-    assert isinstance(block.attention, SEBlock) and block.attention.channels == 64
-
-
 @pytest.mark.parametrize("place", ATTENTION_PLACES)
 def test_a_registered_module_lands_at_its_place(place):
     seen = []
@@ -90,40 +67,3 @@ def test_a_registered_module_lands_at_its_place(place):
         assert make_attention(name, 5).channels == 5
     finally:
         del ATTENTION_MODULES[name]
-
-
-def test_register_as_decorator_and_replace_rule():
-    @register_attention("identity_for_test", place="after_add")
-    class Nothing(nn.Identity):
-        def __init__(self, channels):
-            super().__init__()
-
-    try:
-        assert ATTENTION_MODULES["identity_for_test"] == AttentionEntry(Nothing, "after_add")
-        with pytest.raises(ValueError, match="already registered"):
-            register_attention("identity_for_test", Nothing)
-        register_attention("identity_for_test", Nothing, place="shortcut", replace=True)
-        assert ATTENTION_MODULES["identity_for_test"].place == "shortcut"
-        assert n_params(resnet50("identity_for_test")) == RESNET_PARAMS[None]
-    finally:
-        del ATTENTION_MODULES["identity_for_test"]
-    with pytest.raises(ValueError, match="place must be one of"):
-        register_attention("x", nn.Identity, place="middle")
-    with pytest.raises(TypeError, match="factory must be callable"):
-        register_attention("x", 3)
-
-
-def test_make_attention_builds_by_name():
-    assert isinstance(make_attention(None, 8), nn.Identity)
-    se = make_attention("se", 16, reduction=4)
-    assert isinstance(se, SEBlock) and se.reduction == 4
-    assert isinstance(make_attention("cbam", 32), CBAM) and isinstance(
-        make_attention("eca", 32), ECA
-    )
-    with pytest.raises(ValueError, match="unknown attention 'bam'"):
-        make_attention("bam", 8)
-    with pytest.raises(ValueError, match="unknown attention"):
-        resnet50("bam")
-    with pytest.raises(TypeError, match="attention must be None or a str"):
-        resnet50(3)
-    assert ResNet((1, 1, 1, 1), num_classes=3).eval()(torch.randn(1, 3, 32, 32)).shape == (1, 3)

@@ -10,6 +10,7 @@ neighbourhood of radius r can do no better than chance once the distance exceeds
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import torch
@@ -53,7 +54,8 @@ def two_marks_data(
         A :class:`TwoMarksData`.
 
     Raises:
-        TypeError: if a size or ``seed`` is not an int, or ``noise`` not a real number.
+        TypeError: if a size, a distance or ``seed`` is not an int, or ``noise`` not a real
+            number.
         ValueError: if ``size < 6``, a distance is outside ``[3, size - 3]`` or ``noise < 0``.
     """
     require_positive_int("num_examples", num_examples)
@@ -64,6 +66,9 @@ def two_marks_data(
     if size < 6:
         raise ValueError(f"size must be at least 6, got {size}")
     distances = tuple(range(3, size - 2)) if distances is None else tuple(distances)
+    if any(not isinstance(d, numbers.Integral) or isinstance(d, bool) for d in distances):
+        # a distance of 3.5 cannot be drawn on a pixel grid: int() would report 3.5, draw 3
+        raise TypeError(f"distances must be ints (pixels between the centres), got {distances}")
     if not distances or any(not 3 <= d <= size - 3 for d in distances):
         raise ValueError(f"distances must lie in [3, size - 3] = [3, {size - 3}], got {distances}")
     g = torch.Generator().manual_seed(seed)
