@@ -23,6 +23,7 @@ attention, a different model, lives in :mod:`attention_utils.efficient_linear`.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
@@ -187,20 +188,46 @@ def _flash_backward(q, k, v, out, logsumexp, grad_out, lens, causal, key_block, 
     return grad_q, grad_k, grad_v
 
 
+def _on_threads(fn, tensors, options):
+    """``fn(*tensors, *options)``, the heads (axis 1) shared among PyTorch's threads.
+
+    With ``n = torch.get_num_threads() > 1`` threads and at least ``n`` heads, each of ``n``
+    Python threads runs the whole loop for its share of the heads, while PyTorch's own thread
+    count is 1 for the call (and restored after it). The shares are independent, so the threads
+    never wait for one another between calls, as the threads inside a fused kernel do not; the
+    alternative, every small call split among the threads, makes them meet thousands of times.
+    """
+    threads, heads = torch.get_num_threads(), tensors[0].shape[1]
+    if threads < 2 or heads < threads:
+        return fn(*tensors, *options)
+    shares = [(s[0], s[-1] + 1) for s in torch.arange(heads).tensor_split(threads)]
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = list(pool.map(
+                lambda share: fn(*(t[:, share[0] : share[1]] for t in tensors), *options), shares
+            ))
+    finally:
+        torch.set_num_threads(threads)
+    return tuple(torch.cat(pieces, dim=1) for pieces in zip(*parts))  # each (b, rest, ...)
+
+
 class _FlashAttention(torch.autograd.Function):
     """Tiled attention whose backward recomputes the tiles instead of storing the weights."""
 
     @staticmethod
     def forward(ctx, q, k, v, lens, causal, key_block, query_block):
-        output, logsumexp = _flash_forward(q, k, v, lens, causal, key_block, query_block)
+        options = (lens, causal, key_block, query_block)
+        output, logsumexp = _on_threads(_flash_forward, (q, k, v), options)
         ctx.save_for_backward(q, k, v, output, logsumexp)  # O(L) memory: no weights kept
-        ctx.options = (lens, causal, key_block, query_block)
+        ctx.options = options
         return output
 
     @staticmethod
     def backward(ctx, grad_out):
         q, k, v, output, logsumexp = ctx.saved_tensors
-        grads = _flash_backward(q, k, v, output, logsumexp, grad_out.contiguous(), *ctx.options)
+        tensors = (q, k, v, output, logsumexp, grad_out.contiguous())
+        grads = _on_threads(_flash_backward, tensors, ctx.options)
         return (*grads, None, None, None, None)
 
 
