@@ -15,6 +15,7 @@ MODULES = [
     "data",
     "decoding",
     "efficient",
+    "efficient_linear",
     "kernel_regression",
     "kv_cache",
     "multihead",
