@@ -33,8 +33,9 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net and residual attention
   (chapter 09)
 - ``bisenet``: BiSeNet's attention refinement and feature fusion modules (chapter 09)
-- ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
-  attention (chapter 10)
+- ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward (chapter 10)
+- ``efficient_linear``: linear attention, its causal chunked form and its one-step recurrence
+  (chapter 10)
 - ``training``: the training loop the chapters share and the warm-up schedule
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -112,11 +113,16 @@ from .decoding import (
     exact_match,
     greedy_decode,
 )
+
+# efficient attention
 from .efficient import (
-    elu_feature_map,
     flash_attention,
-    linear_attention,
     online_softmax,
+)
+from .efficient_linear import (
+    elu_feature_map,
+    linear_attention,
+    linear_attention_step,
 )
 from .encoder_decoder import EncoderDecoder, MaskedSoftmaxCELoss
 from .kernel_regression import (
@@ -281,10 +287,11 @@ __all__ = [
     "bleu",
     "exact_match",
     "greedy_decode",
-    # efficient
+    # efficient attention
     "elu_feature_map",
     "flash_attention",
     "linear_attention",
+    "linear_attention_step",
     "online_softmax",
     # kernel_regression
     "KERNELS",

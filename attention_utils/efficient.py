@@ -1,4 +1,4 @@
-"""Efficient attention (chapter 10): online softmax, tiled attention and linear attention.
+"""Efficient attention (chapter 10): online softmax and tiled (flash) attention.
 
 Sources:
     M. Milakov, N. Gimelshein, "Online normalizer calculation for softmax", 2018,
@@ -8,25 +8,24 @@ Sources:
     T. Dao, D. Y. Fu, S. Ermon, A. Rudra, C. Re, "FlashAttention: fast and memory-efficient exact
     attention with IO-awareness", NeurIPS 2022, arXiv:2205.14135 (tiles of queries and keys, the
     log-sum-exp kept for a backward pass by recomputation).
-    A. Katharopoulos, A. Vyas, N. Pappas, F. Fleuret, "Transformers are RNNs: fast autoregressive
-    transformers with linear attention", ICML 2020, arXiv:2006.16236 (:func:`linear_attention`).
+    T. Dao, "FlashAttention-2: faster attention with better parallelism and work partitioning",
+    ICLR 2024, arXiv:2307.08691 (query chunks outside, key blocks inside, one division at the end).
 
 :func:`flash_attention` computes exactly what :func:`~attention_utils.scoring.attention` computes,
 ``softmax(Q K^T / sqrt(d) + masks) V``, with the same mask rules (``valid_lens``, ``causal`` aligned
-at the last key, a query that sees no key gets the zero vector), but it never holds more than one
-``(block_size, block_size)`` tile of scores per head: memory grows like ``L``, not ``L^2``. It is
-written in PyTorch, one tile at a time, so a reader can follow it; the fused kernel behind
-``F.scaled_dot_product_attention`` does the same in C++. :func:`linear_attention` is a different
-model, not a faster route to the same numbers: it replaces ``exp(q . k)`` by
-``phi(q) . phi(k)``.
+at the last key, a query that sees no key gets the zero vector), but it never holds the
+``L x L`` weights: one tile of scores at a time, so memory grows like ``L``, not ``L^2``. It is
+written in PyTorch, with tiles large enough that each call does much work; the fused kernel behind
+``F.scaled_dot_product_attention`` does the same in C++ with tiles sized for the cache. Linear
+attention, a different model, lives in :mod:`attention_utils.efficient_linear`.
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
-from torch.nn import functional as F
 
 from .checks import (
     check_qkv,
@@ -38,7 +37,7 @@ from .checks import (
     require_tensor,
 )
 
-__all__ = ["elu_feature_map", "flash_attention", "linear_attention", "online_softmax"]
+__all__ = ["flash_attention", "online_softmax"]
 
 
 # --- online softmax -----------------------------------------------------------------------------
@@ -55,7 +54,8 @@ def online_softmax(X: torch.Tensor, block_size: int = 128) -> torch.Tensor:
     After the last block ``s`` is the softmax's denominator:
     ``softmax(x)_j = exp(x_j - m) / s``.
     Every ``exp`` has a non-positive argument, so nothing overflows; the result equals
-    ``torch.softmax(X, dim=-1)`` up to rounding.
+    ``torch.softmax(X, dim=-1)`` up to rounding. Entries ``-inf`` get weight 0, also in leading
+    blocks; a row that is ``-inf`` throughout gives NaN, as ``torch.softmax`` does.
 
     Args:
         X: floating-point tensor ``(..., n)`` with ``n >= 1``.
@@ -79,40 +79,43 @@ def online_softmax(X: torch.Tensor, block_size: int = 128) -> torch.Tensor:
     for start in range(0, X.shape[-1], block_size):
         block = X[..., start : start + block_size]  # (..., block)
         new_max = torch.maximum(running_max, block.amax(dim=-1))  # (...,)
-        block_sum = torch.exp(block - new_max.unsqueeze(-1)).sum(dim=-1)  # (...,)
-        running_sum = running_sum * torch.exp(running_max - new_max) + block_sum
+        # while a row has seen only -inf its maximum is -inf: subtract 0 there (-inf - -inf = NaN)
+        safe_max = torch.where(new_max == -math.inf, 0.0, new_max)  # (...,)
+        block_sum = torch.exp(block - safe_max.unsqueeze(-1)).sum(dim=-1)  # (...,)
+        running_sum = running_sum * torch.exp(running_max - safe_max) + block_sum
         running_max = new_max
-    return torch.exp(X - running_max.unsqueeze(-1)) / running_sum.unsqueeze(-1)  # (..., n)
+    safe_max = torch.where(running_max == -math.inf, 0.0, running_max)  # (...,)
+    return torch.exp(X - safe_max.unsqueeze(-1)) / running_sum.unsqueeze(-1)  # (..., n)
 
 
 # --- tiled (flash) attention --------------------------------------------------------------------
 
 
-def _tile_mask(
-    valid_lens: torch.Tensor | None,
-    causal: bool,
-    q_start: int,
-    q_end: int,
-    k_start: int,
-    k_end: int,
-    offset: int,
-    ndim: int,
-    device: torch.device,
-) -> torch.Tensor | None:
-    """The key mask of one tile (True = take part), built for that tile only, or None.
+def _tiles(num_queries: int, num_keys: int, query_block: int, key_block: int, causal: bool):
+    """(q_start, q_end, [(k_start, k_end), ...]) for every query chunk: the key blocks it may see.
 
-    ``offset = num_keys - num_queries`` aligns the causal mask at the last key, as in the core.
+    Under ``causal`` (aligned at the last key, ``offset = num_keys - num_queries``) the key blocks
+    wholly in the chunk's future are left out; a chunk that sees no key gets an empty list.
+    """
+    offset = num_keys - num_queries
+    for q_start in range(0, num_queries, query_block):
+        q_end = min(q_start + query_block, num_queries)
+        last_key = min(num_keys, q_end + offset) if causal else num_keys
+        blocks = [(k, min(k + key_block, last_key)) for k in range(0, max(last_key, 0), key_block)]
+        yield q_start, q_end, blocks
+
+
+def _tile_mask(lens, causal, q_start, q_end, k_start, k_end, offset, device):
+    """Which keys of one tile take part (True), built for that tile only, or None for all.
+
+    ``lens`` is None or ``(batch_size, 1, num_queries, 1)`` (1-D valid_lens: ``num_queries`` 1).
+    Returns a bool tensor broadcasting to ``(batch_size, rest, block_q, block_k)`` or None.
     """
     mask = None
     key_pos = torch.arange(k_start, k_end, device=device)  # (block_k,)
-    if valid_lens is not None:
-        if valid_lens.dim() == 1:
-            lens = valid_lens.reshape(-1, *([1] * (ndim - 1)))  # (batch_size, 1, ..., 1)
-        else:
-            lens = valid_lens[:, q_start:q_end]  # (batch_size, block_q)
-            lens = lens.reshape(lens.shape[0], *([1] * (ndim - 3)), -1, 1)
-            # (batch_size, 1, ..., block_q, 1)
-        mask = key_pos < lens  # (batch_size, 1, ..., block_q or 1, block_k)
+    if lens is not None:
+        chunk = lens if lens.shape[2] == 1 else lens[:, :, q_start:q_end]  # (b, 1, bq or 1, 1)
+        mask = key_pos < chunk  # (batch_size, 1, block_q or 1, block_k)
     if causal and k_end - 1 > q_start + offset:  # some key of the tile lies in some query's future
         query_pos = torch.arange(q_start, q_end, device=device).unsqueeze(-1)  # (block_q, 1)
         past = key_pos <= query_pos + offset  # (block_q, block_k)
@@ -120,101 +123,126 @@ def _tile_mask(
     return mask
 
 
-def _key_blocks(q_start: int, q_end: int, num_keys: int, block: int, causal: bool, offset: int):
-    """Start and end of every key tile that some query in ``[q_start, q_end)`` may see."""
-    last_key = min(num_keys, q_end + offset) if causal else num_keys  # later keys: all future
-    return [(k, min(k + block, last_key)) for k in range(0, last_key, block)]
+def _flash_forward(q, k, v, lens, causal, key_block, query_block):
+    """Tiled forward pass on ``(batch_size, rest, n, d)`` inputs, ``q`` already scaled.
 
-
-def _flash_forward(q, k, v, valid_lens, causal, block_size, scale):
-    """Tiled forward pass: the output ``(..., nq, dv)`` and the log-sum-exp ``(..., nq)``."""
-    num_queries, num_keys = q.shape[-2], k.shape[-2]
+    Returns the output ``(batch_size, rest, nq, dv)`` and the log-sum-exp ``(batch_size, rest,
+    nq)``, ``+inf`` for a query that sees no key. The values get a last column of ones, so that
+    one product ``P [V 1]`` gives both the block's ``P V`` and its row sums.
+    """
+    num_queries, num_keys, value_size = q.shape[-2], k.shape[-2], v.shape[-1]
     offset = num_keys - num_queries
-    lowest = torch.finfo(q.dtype).min
-    output = q.new_empty(*q.shape[:-1], v.shape[-1])  # (..., num_queries, value_size)
-    logsumexp = q.new_empty(q.shape[:-1])  # (..., num_queries)
-    for q_start in range(0, num_queries, block_size):
-        q_end = min(q_start + block_size, num_queries)
-        q_tile = q[..., q_start:q_end, :] * scale  # (..., block_q, d)
-        row_max = q.new_full(q_tile.shape[:-1], lowest)  # (..., block_q)
-        row_sum = q.new_zeros(q_tile.shape[:-1])  # (..., block_q)
-        acc = q.new_zeros(*q_tile.shape[:-1], v.shape[-1])  # (..., block_q, value_size)
-        for k_start, k_end in _key_blocks(q_start, q_end, num_keys, block_size, causal, offset):
-            # The tile's elementwise work is done in place (the methods ending in "_"), so the
-            # loop does not allocate and fill a fresh block_q x block_k tensor for every step.
-            scores = q_tile @ k[..., k_start:k_end, :].transpose(-2, -1)  # (..., block_q, block_k)
-            mask = _tile_mask(
-                valid_lens, causal, q_start, q_end, k_start, k_end, offset, q.dim(), q.device
-            )
+    v_ones = torch.cat([v, v.new_ones(*v.shape[:-1], 1)], dim=-1)  # (b, rest, nk, value_size + 1)
+    acc = q.new_zeros(*q.shape[:-1], value_size + 1)  # (b, rest, nq, value_size + 1): [a, l]
+    row_max = q.new_full(q.shape[:-1], -math.inf)  # (b, rest, num_queries)
+    for q_start, q_end, blocks in _tiles(num_queries, num_keys, query_block, key_block, causal):
+        q_chunk = q[..., q_start:q_end, :]  # (b, rest, block_q, d)
+        m = row_max[..., q_start:q_end]  # (b, rest, block_q), updated in place
+        a = acc[..., q_start:q_end, :]  # (b, rest, block_q, value_size + 1), updated in place
+        for k_start, k_end in blocks:
+            scores = q_chunk @ k[..., k_start:k_end, :].transpose(-2, -1)  # (b, rest, bq, bk)
+            mask = _tile_mask(lens, causal, q_start, q_end, k_start, k_end, offset, q.device)
             if mask is not None:
-                scores.masked_fill_(~mask, lowest)
-            new_max = torch.maximum(row_max, scores.amax(dim=-1))  # (..., block_q)
-            probs = scores.sub_(new_max.unsqueeze(-1)).exp_()  # (..., block_q, block_k)
-            if mask is not None:
-                probs.masked_fill_(~mask, 0.0)  # a row masked so far has exp(0) = 1 here
-            correction = torch.exp(row_max - new_max)  # (..., block_q)
-            row_sum = row_sum * correction + probs.sum(dim=-1)
-            acc = acc.mul_(correction.unsqueeze(-1)).add_(probs @ v[..., k_start:k_end, :])
-            # (..., block_q, value_size)
-            row_max = new_max
-        seen = row_sum > 0  # (..., block_q); False where the query sees no key
-        safe_sum = row_sum.clamp_min(torch.finfo(q.dtype).tiny).unsqueeze(-1)  # (..., block_q, 1)
-        output[..., q_start:q_end, :] = torch.where(seen.unsqueeze(-1), acc / safe_sum, 0.0)
-        # log sum_j exp(s_j); +inf for a query that sees no key, so exp(s - lse) = 0 in backward
-        logsumexp[..., q_start:q_end] = torch.where(seen, row_max + torch.log(row_sum), math.inf)
+                scores.masked_fill_(~mask, -math.inf)
+            new_max = torch.maximum(m, scores.amax(dim=-1))  # (b, rest, block_q)
+            # a row that has seen only masked keys keeps max -inf: subtract 0 there, not -inf
+            safe_max = torch.where(new_max == -math.inf, 0.0, new_max)  # (b, rest, block_q)
+            probs = scores.sub_(safe_max.unsqueeze(-1)).exp_()  # (b, rest, bq, bk), in place
+            correction = torch.exp(m - safe_max).unsqueeze(-1)  # (b, rest, block_q, 1)
+            a.mul_(correction).add_(probs @ v_ones[..., k_start:k_end, :])  # a' = a e^(m-m') + P V
+            m.copy_(new_max)
+    row_sum = acc[..., value_size]  # (b, rest, num_queries)
+    seen = row_sum > 0  # False where the query sees no key
+    output = acc[..., :value_size] / torch.where(seen, row_sum, 1.0).unsqueeze(-1)  # one division
+    logsumexp = torch.where(seen, row_max + torch.log(row_sum), math.inf)  # (b, rest, nq)
     return output, logsumexp
 
 
-def _flash_backward(q, k, v, out, logsumexp, grad_out, valid_lens, causal, block_size, scale):
-    """Gradients of the tiled attention, recomputing each tile's weights from the log-sum-exp.
+def _flash_backward(q, k, v, out, logsumexp, grad_out, lens, causal, key_block, query_block):
+    """Gradients with respect to the scaled ``q``, ``k`` and ``v``, recomputing every tile.
 
-    With ``P = softmax(S)``, ``S = scale * Q K^T`` and ``O = P V``:
-    ``dV = P^T dO``, ``dP = dO V^T``, ``dS = P * (dP - rowsum(dO * O))``,
-    ``dQ = scale * dS K`` and ``dK = scale * dS^T Q`` (Dao et al. 2022, appendix B.2).
+    With ``P = exp(S - lse)``, ``S = q K^T`` and ``O = P V``: ``dV = P^T dO``, ``dP = dO V^T``,
+    ``dS = P * (dP - rowsum(dO * O))``, ``dq = dS K`` and ``dK = dS^T q`` (Dao et al. 2022,
+    appendix B.2).
     """
     num_queries, num_keys = q.shape[-2], k.shape[-2]
     offset = num_keys - num_queries
     grad_q, grad_k, grad_v = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
-    delta = (grad_out * out).sum(dim=-1)  # (..., num_queries)
-    for q_start in range(0, num_queries, block_size):
-        q_end = min(q_start + block_size, num_queries)
-        q_tile = q[..., q_start:q_end, :]  # (..., block_q, d)
-        do_tile = grad_out[..., q_start:q_end, :]  # (..., block_q, value_size)
-        lse = logsumexp[..., q_start:q_end].unsqueeze(-1)  # (..., block_q, 1)
-        for k_start, k_end in _key_blocks(q_start, q_end, num_keys, block_size, causal, offset):
-            k_tile, v_tile = k[..., k_start:k_end, :], v[..., k_start:k_end, :]  # (..., block_k, *)
-            scores = (q_tile * scale) @ k_tile.transpose(-2, -1)  # (..., block_q, block_k)
-            probs = torch.exp(scores - lse)  # (..., block_q, block_k)
-            mask = _tile_mask(
-                valid_lens, causal, q_start, q_end, k_start, k_end, offset, q.dim(), q.device
-            )
+    delta = (grad_out * out).sum(dim=-1, keepdim=True)  # (b, rest, num_queries, 1)
+    for q_start, q_end, blocks in _tiles(num_queries, num_keys, query_block, key_block, causal):
+        q_chunk = q[..., q_start:q_end, :]  # (b, rest, block_q, d)
+        do_chunk = grad_out[..., q_start:q_end, :]  # (b, rest, block_q, value_size)
+        lse = logsumexp[..., q_start:q_end].unsqueeze(-1)  # (b, rest, block_q, 1)
+        for k_start, k_end in blocks:
+            k_blk, v_blk = k[..., k_start:k_end, :], v[..., k_start:k_end, :]  # (b, rest, bk, *)
+            scores = q_chunk @ k_blk.transpose(-2, -1)  # (b, rest, block_q, block_k)
+            mask = _tile_mask(lens, causal, q_start, q_end, k_start, k_end, offset, q.device)
             if mask is not None:
-                probs = probs.masked_fill(~mask, 0.0)
-            grad_v[..., k_start:k_end, :] += probs.transpose(-2, -1) @ do_tile  # (..., block_k, dv)
-            grad_p = do_tile @ v_tile.transpose(-2, -1)  # (..., block_q, block_k)
-            grad_s = probs * (grad_p - delta[..., q_start:q_end].unsqueeze(-1))  # (..., bq, bk)
-            grad_q[..., q_start:q_end, :] += scale * grad_s @ k_tile  # (..., block_q, d)
-            grad_k[..., k_start:k_end, :] += (
-                scale * grad_s.transpose(-2, -1) @ q_tile
-            )  # (.., bk, d)
+                scores.masked_fill_(~mask, -math.inf)
+            probs = scores.sub_(lse).exp_()  # (b, rest, block_q, block_k)
+            grad_v[..., k_start:k_end, :] += probs.transpose(-2, -1) @ do_chunk  # (b, rest, bk, dv)
+            grad_s = (do_chunk @ v_blk.transpose(-2, -1)).sub_(delta[..., q_start:q_end, :])
+            grad_s.mul_(probs)  # (b, rest, block_q, block_k)
+            grad_q[..., q_start:q_end, :] += grad_s @ k_blk  # (b, rest, block_q, d)
+            grad_k[..., k_start:k_end, :] += grad_s.transpose(-2, -1) @ q_chunk  # (b, rest, bk, d)
     return grad_q, grad_k, grad_v
+
+
+def _on_threads(fn, tensors, options):
+    """``fn(*tensors, *options)``, the heads (axis 1) shared among PyTorch's threads.
+
+    With ``n = torch.get_num_threads() > 1`` threads and at least ``n`` heads, each of ``n``
+    Python threads runs the whole loop for its share of the heads, while PyTorch's own thread
+    count is 1 for the call (and restored after it). The shares are independent, so the threads
+    never wait for one another between calls, as the threads inside a fused kernel do not; the
+    alternative, every small call split among the threads, makes them meet thousands of times.
+    """
+    threads, heads = torch.get_num_threads(), tensors[0].shape[1]
+    if threads < 2 or heads < threads:
+        return fn(*tensors, *options)
+    shares = [(s[0], s[-1] + 1) for s in torch.arange(heads).tensor_split(threads)]
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = list(pool.map(
+                lambda share: fn(*(t[:, share[0] : share[1]] for t in tensors), *options), shares
+            ))
+    finally:
+        torch.set_num_threads(threads)
+    return tuple(torch.cat(pieces, dim=1) for pieces in zip(*parts))  # each (b, rest, ...)
 
 
 class _FlashAttention(torch.autograd.Function):
     """Tiled attention whose backward recomputes the tiles instead of storing the weights."""
 
     @staticmethod
-    def forward(ctx, q, k, v, valid_lens, causal, block_size, scale):
-        output, logsumexp = _flash_forward(q, k, v, valid_lens, causal, block_size, scale)
+    def forward(ctx, q, k, v, lens, causal, key_block, query_block):
+        options = (lens, causal, key_block, query_block)
+        output, logsumexp = _on_threads(_flash_forward, (q, k, v), options)
         ctx.save_for_backward(q, k, v, output, logsumexp)  # O(L) memory: no weights kept
-        ctx.options = (valid_lens, causal, block_size, scale)
+        ctx.options = options
         return output
 
     @staticmethod
     def backward(ctx, grad_out):
         q, k, v, output, logsumexp = ctx.saved_tensors
-        grads = _flash_backward(q, k, v, output, logsumexp, grad_out, *ctx.options)
+        tensors = (q, k, v, output, logsumexp, grad_out.contiguous())
+        grads = _on_threads(_flash_backward, tensors, ctx.options)
         return (*grads, None, None, None, None)
+
+
+def _default_query_block(rows: int, num_queries: int, key_block: int, causal: bool) -> int:
+    """Queries per chunk: as many as keep a tile at ``2**21`` scores (8 MiB in float32).
+
+    Tiles that size fit in a CPU's last-level cache and still make every PyTorch call large, so
+    that the arithmetic, not the calls, sets the time on one thread or several. Under ``causal``
+    the chunks are cut to at most ``max(key_block, num_queries / 8)`` queries, so that the key
+    blocks in a chunk's future can be skipped (about 9/16 of the full work, not all of it).
+    """
+    block = max(key_block, (1 << 21) // max(1, rows * key_block))
+    if causal:
+        block = min(block, max(key_block, -(-num_queries // 8)))
+    return min(block, max(1, num_queries))
 
 
 def flash_attention(
@@ -223,22 +251,30 @@ def flash_attention(
     values: torch.Tensor,
     valid_lens: torch.Tensor | None = None,
     causal: bool = False,
-    block_size: int = 512,
+    block_size: int = 256,
     scale: float | None = None,
+    query_block_size: int | None = None,
 ) -> torch.Tensor:
-    """Scaled dot-product attention computed tile by tile, never holding the L x L weights.
+    """Scaled dot-product attention computed in tiles, never holding the L x L weights.
 
-    For each tile of ``block_size`` queries, the tiles of keys are visited in turn, keeping per
-    query a running maximum ``m``, a running sum ``l`` and an unnormalised output ``acc``:
+    The queries are cut into chunks of ``query_block_size`` rows and the keys into blocks of
+    ``block_size``. For each chunk (all heads and examples at once) the key blocks are visited in
+    turn, keeping per query a running maximum ``m``, a running sum ``l`` and an unnormalised
+    output ``acc``:
 
-        S = scale * Q_tile K_tile^T,   m' = max(m, rowmax(S)),   P = exp(S - m'),
-        l' = l * exp(m - m') + rowsum(P),   acc' = acc * exp(m - m') + P V_tile,
+        S = scale * Q_chunk K_block^T,   m' = max(m, rowmax(S)),   P = exp(S - m'),
+        l' = l * exp(m - m') + rowsum(P),   acc' = acc * exp(m - m') + P V_block,
 
-    and the output is ``acc / l``. This equals ``softmax(scale * Q K^T + masks) V``, i.e.
-    :func:`~attention_utils.scoring.attention` and ``F.scaled_dot_product_attention``, up to
-    rounding. Key tiles wholly in a query tile's future are skipped under ``causal``. Memory beyond
-    the inputs and output: ``O(block_size^2)`` per head in the forward pass and ``O(L)`` saved for
-    the backward pass (the log-sum-exp of every query), which recomputes the tiles.
+    and the output is ``acc / l``, divided once at the end. This is FlashAttention-2's loop order
+    (query chunks outside, key blocks inside); FlashAttention-1 put the key blocks outside and
+    rescaled the stored output at every step. The result equals
+    ``softmax(scale * Q K^T + masks) V``, i.e. :func:`~attention_utils.scoring.attention` and
+    ``F.scaled_dot_product_attention``, up to rounding. Key blocks wholly in a chunk's future are
+    skipped under ``causal``. Memory beyond the inputs and output: one tile of
+    ``rows * query_block_size * block_size`` scores (``rows`` = examples x heads) in the forward
+    pass, and ``O(L)`` saved for the backward pass (the log-sum-exp of every query), which
+    recomputes the tiles. Large tiles keep the number of PyTorch calls small, so that the matrix
+    products, not Python, set the time, on one thread or several.
 
     Args:
         queries: ``(..., num_queries, d)``, floating point; with ``valid_lens`` the first
@@ -248,10 +284,13 @@ def flash_attention(
         valid_lens: None, or integer lengths ``(batch_size,)`` or ``(batch_size, num_queries)``:
             key j takes part for query i of example b when ``j < valid_lens[b]`` (or
             ``valid_lens[b, i]``), as in :func:`~attention_utils.scoring.attention`. A query that
-            sees no key gets the zero vector (and zero gradients).
+            sees no key gets the zero vector (and zero gradients); keys and values at positions
+            no query of an example sees are never read, so a NaN there does not leak.
         causal: if True, query i sees no key j with ``j > i + num_keys - num_queries``.
-        block_size: queries and keys per tile; it need not divide the lengths.
+        block_size: keys per block; it need not divide the lengths.
         scale: the factor on ``q . k``; None means ``1 / sqrt(d)``.
+        query_block_size: queries per chunk; None chooses as many as keep a tile at ``2**21``
+            scores, and at most ``max(block_size, num_queries / 8)`` under ``causal``.
 
     Returns:
         ``(..., num_queries, value_size)``; differentiable in queries, keys and values.
@@ -260,132 +299,43 @@ def flash_attention(
         TypeError: if a tensor is not floating point, the dtypes differ, ``valid_lens`` is not an
             integer tensor, or a flag or number has the wrong type.
         ValueError: for shapes that do not fit, ``d = 0``, no keys, ``valid_lens`` out of
-            ``[0, num_keys]``, ``block_size < 1`` or a non-positive ``scale``.
+            ``[0, num_keys]``, ``block_size < 1``, ``query_block_size < 1`` or a non-positive
+            ``scale``.
 
-    Source: Dao et al., NeurIPS 2022, arXiv:2205.14135, algorithm 1 (forward) and appendix B
-    (backward); Rabe and Staats, 2021, arXiv:2112.05682.
+    Source: Dao et al., NeurIPS 2022, arXiv:2205.14135 (tiling, recomputing backward, appendix
+    B); Dao, ICLR 2024, arXiv:2307.08691 (FlashAttention-2: loop order, one division at the
+    end); Rabe and Staats, 2021, arXiv:2112.05682.
     """
     check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
     check_same_d(queries, keys)
     require_bool("causal", causal)
     require_positive_int("block_size", block_size)
+    if query_block_size is not None:
+        require_positive_int("query_block_size", query_block_size)
     scale = (
         1.0 / math.sqrt(queries.shape[-1]) if scale is None else require_positive("scale", scale)
     )
-    if valid_lens is not None:
-        check_valid_lens(valid_lens, queries.shape[0], queries.shape[-2], keys.shape[-2])
-        valid_lens = valid_lens.to(queries.device)
-    if queries.shape[-2] == 0:
-        return queries.new_zeros(*queries.shape[:-1], values.shape[-1])  # (..., 0, value_size)
-    return _FlashAttention.apply(queries, keys, values, valid_lens, causal, block_size, scale)
-
-
-# --- linear attention ---------------------------------------------------------------------------
-
-
-def elu_feature_map(X: torch.Tensor) -> torch.Tensor:
-    """``phi(x) = elu(x) + 1``, elementwise: positive everywhere, so ``phi(q) . phi(k) > 0``.
-
-    Args:
-        X: any floating-point tensor.
-
-    Returns:
-        A tensor of ``X``'s shape.
-
-    Raises:
-        TypeError: if ``X`` is not a floating-point tensor.
-
-    Katharopoulos et al., ICML 2020, arXiv:2006.16236, eq. (7).
-    """
-    require_tensor("X", X)
-    return F.elu(X) + 1.0  # X's shape
-
-
-def linear_attention(
-    queries: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    valid_lens: torch.Tensor | None = None,
-    causal: bool = False,
-    chunk_size: int = 64,
-) -> torch.Tensor:
-    """Linear attention: softmax's ``exp(q . k)`` replaced by ``phi(q) . phi(k)``.
-
-    ``output_i = phi(q_i)^T S_i / (phi(q_i)^T z_i)`` with ``S_i = sum_j phi(k_j) v_j^T`` and
-    ``z_i = sum_j phi(k_j)``, the sums over the keys that query i sees, ``phi`` =
-    :func:`elu_feature_map`. Non-causal: one ``S`` for every query, so time and memory grow like
-    ``L d^2`` rather than ``L^2 d``. Causal: the sums are prefix sums (the model is an RNN whose
-    state is ``(S, z)``); they are computed a chunk of ``chunk_size`` steps at a time, carrying
-    ``(S, z)`` between chunks and doing the small ``chunk x chunk`` part inside a chunk directly,
-    which keeps time ``O(L)`` and memory ``O(chunk^2 + d^2)`` per head.
-
-    Args:
-        queries: ``(..., num_queries, d)``, floating point.
-        keys: ``(..., num_keys, d)``, same leading dimensions and dtype.
-        values: ``(..., num_keys, value_size)``.
-        valid_lens: None, or lengths ``(batch_size,)``: keys ``j >= valid_lens[b]`` of example b
-            take no part. A query that sees no key gets the zero vector.
-        causal: if True, query i sees keys ``j <= i``; needs ``num_queries == num_keys``.
-        chunk_size: steps per chunk in the causal case.
-
-    Returns:
-        ``(..., num_queries, value_size)``.
-
-    Raises:
-        TypeError: for non-floating tensors, differing dtypes, a non-integer ``valid_lens`` or a
-            flag or size of the wrong type.
-        ValueError: for shapes that do not fit, ``valid_lens`` not of shape ``(batch_size,)`` or
-            out of range, ``causal`` with ``num_queries != num_keys``, or ``chunk_size < 1``.
-
-    Source: Katharopoulos et al., "Transformers are RNNs", ICML 2020, arXiv:2006.16236,
-    eqs. (4)-(9).
-    """
-    check_qkv(queries, keys, values, min_dim=3 if valid_lens is not None else 2)
-    check_same_d(queries, keys)
-    require_bool("causal", causal)
-    require_positive_int("chunk_size", chunk_size)
     num_queries, num_keys = queries.shape[-2], keys.shape[-2]
-    if causal and num_queries != num_keys:
-        raise ValueError(
-            "causal linear attention needs num_queries == num_keys, "
-            f"got {num_queries} and {num_keys}"
-        )
-    phi_q, phi_k = elu_feature_map(queries), elu_feature_map(keys)  # (..., L, d)
+    lead = queries.shape[:-2]
+    batch = lead[0] if len(lead) > 0 else 1
+    four_d = (batch, math.prod(lead[1:]))  # (batch_size, rest, n, d): other axes merged in rest
+    q = (queries * scale).reshape(*four_d, num_queries, queries.shape[-1])  # (b, rest, nq, d)
+    k = keys.reshape(*four_d, num_keys, keys.shape[-1])  # (b, rest, nk, d)
+    v = values.reshape(*four_d, num_keys, values.shape[-1])  # (b, rest, nk, value_size)
+    lens = None
     if valid_lens is not None:
-        if not isinstance(valid_lens, torch.Tensor) or valid_lens.dim() != 1:
-            raise ValueError("valid_lens of linear_attention must have shape (batch_size,)")
-        check_valid_lens(valid_lens, queries.shape[0], num_queries, num_keys)
-        lens = valid_lens.to(keys.device).reshape(-1, *([1] * (keys.dim() - 1)))  # (b, 1, ..., 1)
-        key_pos = torch.arange(num_keys, device=keys.device).unsqueeze(-1)  # (num_keys, 1)
-        phi_k = phi_k * (key_pos < lens)  # (..., num_keys, d): a masked key adds nothing
-    if not causal:
-        state = phi_k.transpose(-2, -1) @ values  # (..., d, value_size)
-        normaliser = phi_k.sum(dim=-2)  # (..., d)
-        numerator = phi_q @ state  # (..., num_queries, value_size)
-        denominator = (phi_q * normaliser.unsqueeze(-2)).sum(dim=-1)  # (..., num_queries)
-        return _safe_divide(numerator, denominator)
-    state = phi_k.new_zeros(*phi_k.shape[:-2], phi_k.shape[-1], values.shape[-1])  # (..., d, dv)
-    normaliser = phi_k.new_zeros(*phi_k.shape[:-2], phi_k.shape[-1])  # (..., d)
-    outputs = []
-    for start in range(0, num_keys, chunk_size):
-        q_c, k_c = (
-            phi_q[..., start : start + chunk_size, :],
-            phi_k[..., start : start + chunk_size, :],
-        )
-        v_c = values[..., start : start + chunk_size, :]  # (..., chunk, value_size)
-        within = (q_c @ k_c.transpose(-2, -1)).tril()  # (..., chunk, chunk): keys j <= i in chunk
-        numerator = q_c @ state + within @ v_c  # (..., chunk, value_size)
-        denominator = (q_c * normaliser.unsqueeze(-2)).sum(dim=-1) + within.sum(
-            dim=-1
-        )  # (.., chunk)
-        outputs.append(_safe_divide(numerator, denominator))
-        state = state + k_c.transpose(-2, -1) @ v_c  # (..., d, value_size)
-        normaliser = normaliser + k_c.sum(dim=-2)  # (..., d)
-    return torch.cat(outputs, dim=-2)  # (..., num_queries, value_size)
+        check_valid_lens(valid_lens, batch, num_queries, num_keys)
+        lens = valid_lens.to(queries.device).reshape(batch, 1, -1, 1)  # (b, 1, nq or 1, 1)
+        # keys and values that no query of the example sees: zeros, so that 0 * NaN never occurs
+        seen = torch.arange(num_keys, device=queries.device) < lens.amax(dim=2)  # (b, 1, nk)
+        k = torch.where(seen.unsqueeze(-1), k, 0.0)  # (b, rest, nk, d)
+        v = torch.where(seen.unsqueeze(-1), v, 0.0)  # (b, rest, nk, value_size)
+    if q.numel() == 0:
+        return queries.new_zeros(*lead, num_queries, values.shape[-1])  # (..., nq, value_size)
+    if query_block_size is None:
+        rows = q.shape[0] * q.shape[1]
+        query_block_size = _default_query_block(rows, num_queries, block_size, causal)
+    output = _FlashAttention.apply(q, k, v, lens, causal, block_size, query_block_size)
+    return output.reshape(*lead, num_queries, values.shape[-1])  # (..., nq, value_size)
 
 
-def _safe_divide(numerator: torch.Tensor, denominator: torch.Tensor) -> torch.Tensor:
-    """``numerator / denominator[..., None]``, and 0 where the denominator is 0 (no key seen)."""
-    seen = (denominator > 0).unsqueeze(-1)  # (..., num_queries, 1)
-    safe = denominator.clamp_min(torch.finfo(denominator.dtype).tiny).unsqueeze(-1)  # (..., nq, 1)
-    return torch.where(seen, numerator / safe, 0.0)  # (..., num_queries, value_size)

@@ -13,6 +13,7 @@ from attention_utils import (
     elu_feature_map,
     flash_attention,
     linear_attention,
+    linear_attention_step,
     online_softmax,
 )
 
@@ -187,13 +188,16 @@ def test_flash_never_builds_an_l_by_l_tensor():
 
     q, k, v = (torch.randn(1, 256, 8) for _ in range(3))
     with Spy():
-        flash_attention(q, k, v, causal=True, block_size=16)
-    assert max(seen) <= 256 * 8  # the inputs' and output's size; the scores would be 256 * 256
+        flash_attention(q, k, v, causal=True, block_size=16, query_block_size=32)
+    # the inputs, the output and the values with a column of ones: 256 x 9; a tile is 32 x 16;
+    # the scores would be 256 x 256
+    assert max(seen) <= 256 * 9
 
 
 @pytest.mark.parametrize(
     "kwargs, error",
     [
+        (dict(query_block_size=0), ValueError),
         (dict(queries=torch.randn(2, 3, 4).long()), TypeError),
         (dict(keys=torch.randn(2, 5, 3)), ValueError),
         (dict(values=torch.randn(2, 4, 4)), ValueError),
@@ -215,6 +219,45 @@ def test_flash_bad_inputs(kwargs, error):
     args.update(kwargs)
     with pytest.raises(error):
         flash_attention(**args)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-10),
+                                        (torch.bfloat16, 2e-2)])
+@pytest.mark.parametrize("lens_kind", ["none", "per_example", "per_query"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_flash_equals_reference_in_each_dtype_with_masks(dtype, tol, lens_kind, causal):
+    gen = torch.Generator().manual_seed(3)
+    q, k, v = make_qkv(3, 2, 37, 45, 8, 5, gen, torch.float64)
+    valid_lens = {
+        "none": None,
+        "per_example": torch.tensor([45, 17, 0]),
+        "per_query": torch.randint(0, 46, (3, 37), generator=gen),
+    }[lens_kind]
+    expected = sdpa_reference(q, k, v, valid_lens, causal)  # float64
+    for block, query_block in ((8, None), (16, 5), (64, 64)):
+        out = flash_attention(
+            q.to(dtype), k.to(dtype), v.to(dtype), valid_lens, causal=causal,
+            block_size=block, query_block_size=query_block,
+        )
+        assert out.dtype == dtype
+        torch.testing.assert_close(out.double(), expected, atol=tol, rtol=tol)
+
+
+def test_flash_masked_nan_does_not_leak():
+    q, k, v = torch.randn(2, 2, 5, 4), torch.randn(2, 2, 6, 4), torch.randn(2, 2, 6, 3)
+    valid_lens = torch.tensor([6, 3])
+    clean = flash_attention(q, k, v, valid_lens, block_size=2)
+    k[1, :, 3:], v[1, :, 3:] = float("nan"), float("nan")  # padding of the second example
+    k.requires_grad_(), v.requires_grad_()
+    dirty = flash_attention(q, k, v, valid_lens, block_size=2)
+    torch.testing.assert_close(dirty, clean)
+    dirty.sum().backward()
+    assert torch.isfinite(k.grad).all() and torch.isfinite(v.grad).all()
+
+
+def test_online_softmax_with_leading_minus_inf_block():
+    x = torch.tensor([[-torch.inf] * 4 + [1.0, 2.0, 3.0]])
+    torch.testing.assert_close(online_softmax(x, block_size=2), torch.softmax(x, dim=-1))
 
 
 # --- linear attention ---------------------------------------------------------------------------
@@ -259,6 +302,57 @@ def test_linear_attention_rows_are_convex_combinations():
     q, k = torch.randn(1, 10, 4), torch.randn(1, 10, 4)
     v = torch.ones(1, 10, 1)
     torch.testing.assert_close(linear_attention(q, k, v, causal=True), torch.ones(1, 10, 1))
+
+
+def test_elu_feature_map_is_positive_for_very_negative_inputs():
+    x = torch.tensor([-17.0, -20.0, -100.0, -1e30, 0.0, 3.0])
+    phi = elu_feature_map(x)
+    assert (phi > 0).all()
+    torch.testing.assert_close(phi[[0, 4, 5]], torch.tensor([torch.exp(torch.tensor(-17.0)), 1, 4]))
+    torch.testing.assert_close(elu_feature_map(x.double())[:2], (F.elu(x.double()) + 1)[:2])
+
+
+def test_linear_attention_query_far_below_zero_is_not_zero():
+    q = torch.full((1, 1, 4), -30.0)  # elu(x) + 1 written naively is exactly 0 here
+    k, v = torch.randn(1, 6, 4), torch.randn(1, 6, 2)
+    assert linear_attention(q, k, v).abs().sum() > 0
+
+
+def test_linear_attention_float16_accumulates_in_float32():
+    gen = torch.Generator().manual_seed(0)
+    q, k, v = (3 + torch.randn(1, 2, 4096, 16, generator=gen) for _ in range(3))
+    out = linear_attention(q.half(), k.half(), v.half())
+    assert out.dtype == torch.float16 and torch.isfinite(out).all()
+    torch.testing.assert_close(out.float(), linear_attention(q, k, v), atol=1e-2, rtol=1e-2)
+
+
+def test_linear_attention_masked_nan_does_not_leak():
+    q, k, v = torch.randn(2, 5, 4), torch.randn(2, 6, 4), torch.randn(2, 6, 3)
+    valid_lens = torch.tensor([6, 3])
+    clean = linear_attention(q, k, v, valid_lens)
+    k[1, 3:], v[1, 3:] = float("nan"), float("nan")
+    torch.testing.assert_close(linear_attention(q, k, v, valid_lens), clean)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-10),
+                                        (torch.bfloat16, 2e-2)])
+def test_recurrent_linear_attention_equals_parallel_causal_form(dtype, tol):
+    gen = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(2, 3, 50, 8, generator=gen, dtype=torch.float64) for _ in range(3))
+    parallel = linear_attention(q, k, v, causal=True, chunk_size=16)  # float64 reference
+    state, steps = None, []
+    for t in range(50):
+        out, state = linear_attention_step(
+            q[:, :, t].to(dtype), k[:, :, t].to(dtype), v[:, :, t].to(dtype), state
+        )
+        steps.append(out)
+    recurrent = torch.stack(steps, dim=2)  # (2, 3, 50, 8)
+    assert recurrent.dtype == dtype and state[0].shape == (2, 3, 8, 8)
+    torch.testing.assert_close(recurrent.double(), parallel, atol=tol, rtol=tol)
+    torch.testing.assert_close(
+        linear_attention(q.to(dtype), k.to(dtype), v.to(dtype), causal=True).double(),
+        parallel, atol=tol, rtol=tol,
+    )
 
 
 @pytest.mark.parametrize(
@@ -365,3 +459,16 @@ def test_bad_num_kv_heads(num_kv_heads, error):
 def test_as_torch_multihead_refuses_grouped_query():
     with pytest.raises(ValueError, match="num_kv_heads"):
         as_torch_multihead(MultiHeadAttention(16, 16, 16, 16, 4, 0.0, num_kv_heads=2))
+
+
+@pytest.mark.parametrize("num_kv_heads", [1, 2, 4])
+def test_sdpa_enable_gqa_equals_repeat_interleave(num_kv_heads):
+    gen = torch.Generator().manual_seed(2)
+    q = torch.randn(2, 4, 7, 8, generator=gen)
+    k, v = (torch.randn(2, num_kv_heads, 9, 8, generator=gen) for _ in range(2))
+    group = 4 // num_kv_heads
+    explicit = F.scaled_dot_product_attention(
+        q, k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1), is_causal=True
+    )
+    shared = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+    torch.testing.assert_close(shared, explicit)

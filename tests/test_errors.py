@@ -1640,6 +1640,74 @@ CASES = [
     ),
 ]
 
+# --- efficient attention and KV cache
+_CACHE32 = au.KVCache()
+_CACHE32.append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
+_STEP_STATE = au.linear_attention_step(torch.randn(2, 4), torch.randn(2, 4), torch.randn(2, 3))[1]
+CASES += [
+    (
+        "KVCache",
+        lambda: _CACHE32.append(torch.zeros(1, 2, 1, 4).double(), torch.zeros(1, 2, 1, 4).double()),
+        TypeError,
+        r"must have the cache's dtype torch.float32, got torch.float64",
+    ),
+    (
+        "KVCache",
+        lambda: au.KVCache().append(torch.zeros(1, 2, 1, 4), torch.zeros(1, 2, 1, 4).double()),
+        TypeError,
+        "keys and values must share a dtype",
+    ),
+    (
+        "KVCache",
+        lambda: _CACHE32.append(torch.zeros(1, 2, 1, 4), torch.zeros(1, 2, 1, 5)),
+        ValueError,
+        "values must have head_dim_v = 4 like the cached ones",
+    ),
+    ("KVCache", lambda: au.KVCache(window=0), ValueError, "window must be a positive int"),
+    ("KVCache", lambda: au.KVCache(max_steps="8"), TypeError, "max_steps must be a positive int"),
+    ("KVCache", lambda: au.KVCache(max_steps=8, window=4), ValueError, "not both"),
+    (
+        "KVCache",
+        lambda: au.KVCache(max_steps=2).append(torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2)),
+        ValueError,
+        "exceed max_steps = 2",
+    ),
+    (
+        "flash_attention",
+        lambda: au.flash_attention(Q, K, V, query_block_size=0),
+        ValueError,
+        "query_block_size must be a positive int",
+    ),
+    (
+        "linear_attention_step",
+        lambda: au.linear_attention_step(torch.randn(2, 4), torch.randn(3, 4), torch.randn(2, 3)),
+        ValueError,
+        "must have the same leading dimensions",
+    ),
+    (
+        "linear_attention_step",
+        lambda: au.linear_attention_step(torch.randn(2, 4), torch.randn(2, 4), LONG),
+        TypeError,
+        "value must be a floating-point tensor",
+    ),
+    (
+        "linear_attention_step",
+        lambda: au.linear_attention_step(
+            torch.randn(2, 4), torch.randn(2, 4), torch.randn(2, 3), state=[1, 2]
+        ),
+        TypeError,
+        r"state must be None or the \(S, z\) pair",
+    ),
+    (
+        "linear_attention_step",
+        lambda: au.linear_attention_step(
+            torch.randn(2, 4), torch.randn(2, 4), torch.randn(2, 2), state=_STEP_STATE
+        ),
+        ValueError,
+        "state must hold S of shape",
+    ),
+]
+
 
 # --- training, sequence to sequence and decoding: the step budget, clipping and scheduler of
 # train(), token ids, states and valid_lens of the RNN encoder-decoder, the decoder contract

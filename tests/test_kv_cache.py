@@ -72,3 +72,59 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="static"):
         static.append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
     assert repr(static) == "KVCache(static=True, keys=(1, 2, 3, 4))"
+
+
+def test_flat_cache_writes_in_place_and_grows_by_doubling():
+    cache = KVCache()
+    for t in range(40):
+        keys, values = cache.append(torch.full((1, 2, 1, 4), float(t)), torch.zeros(1, 2, 1, 3))
+    assert cache.num_steps == 40 and keys.shape == (1, 2, 40, 4) and values.shape == (1, 2, 40, 3)
+    assert torch.equal(keys[0, 0, :, 0], torch.arange(40.0))
+    assert cache.nbytes == 4 * 2 * 40 * (4 + 3)
+    assert cache.allocated_nbytes == 4 * 2 * 64 * (4 + 3)  # 16 -> 32 -> 64 slots
+    buffer = cache.keys.untyped_storage().data_ptr()
+    cache.append(torch.zeros(1, 2, 1, 4), torch.zeros(1, 2, 1, 3))
+    assert cache.keys.untyped_storage().data_ptr() == buffer  # written in place, no copy
+
+
+def test_max_steps_preallocates_once():
+    cache = KVCache(max_steps=5)
+    cache.append(torch.zeros(1, 1, 2, 4), torch.zeros(1, 1, 2, 4))
+    assert cache.allocated_nbytes == 4 * 5 * 8
+    cache.append(torch.zeros(1, 1, 3, 4), torch.zeros(1, 1, 3, 4))
+    with pytest.raises(ValueError, match="max_steps = 5"):
+        cache.append(torch.zeros(1, 1, 1, 4), torch.zeros(1, 1, 1, 4))
+
+
+@pytest.mark.parametrize("window", [1, 3, 7])
+def test_sliding_window_cache_equals_attention_restricted_to_the_window(window):
+    mha = _mha().double()
+    X = torch.randn(2, 12, 8, dtype=torch.float64)
+    # reference: query i sees keys i - window ... i (itself and the window before it)
+    pos = torch.arange(12)
+    band = (pos[None, :] <= pos[:, None]) & (pos[None, :] >= pos[:, None] - window)
+    q = mha.W_q(X).reshape(2, 12, 2, 4).transpose(1, 2)  # (2, heads, 12, 4)
+    k = mha.W_k(X).reshape(2, 12, 2, 4).transpose(1, 2)
+    v = mha.W_v(X).reshape(2, 12, 2, 4).transpose(1, 2)
+    out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=band)
+    expected = mha.W_o(out.transpose(1, 2).reshape(2, 12, 8))  # (2, 12, 8)
+    cache = KVCache(window=window)
+    steps = []
+    for t in range(12):
+        x = X[:, t : t + 1]
+        steps.append(mha(x, x, x, causal=True, cache=cache))
+        assert cache.num_steps == min(t + 1, window)
+    torch.testing.assert_close(torch.cat(steps, dim=1), expected, rtol=0, atol=1e-12)
+    assert cache.allocated_nbytes <= 8 * 2 * 2 * max(16, 2 * window) * 8  # bounded, not 12 steps
+
+
+def test_cache_under_autograd_keeps_gradients():
+    mha = _mha()
+    X = torch.randn(1, 4, 8, requires_grad=True)
+    cache = KVCache()
+    outs = [mha(X[:, t : t + 1], X[:, t : t + 1], X[:, t : t + 1], causal=True, cache=cache)
+            for t in range(4)]
+    torch.cat(outs, dim=1).sum().backward()
+    full = X.detach().clone().requires_grad_()
+    mha(full, full, full, causal=True).sum().backward()
+    torch.testing.assert_close(X.grad, full.grad, rtol=1e-5, atol=1e-6)

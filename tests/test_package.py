@@ -19,6 +19,7 @@ MODULES = [
     "decoding",
     "efficient",
     "encoder_decoder",
+    "efficient_linear",
     "kernel_regression",
     "kv_cache",
     "multihead",
