@@ -111,8 +111,8 @@ def vit_num_parameters(
     in_channels: int,
     num_classes: int,
     num_hiddens: int,
-    num_layers: int,
-    mlp_hiddens: int,
+    num_blks: int,
+    ffn_num_hiddens: int,
 ) -> int:
     """The parameter count of :class:`VisionTransformer`, in closed form.
 
@@ -132,20 +132,20 @@ def vit_num_parameters(
         ("in_channels", in_channels),
         ("num_classes", num_classes),
         ("num_hiddens", num_hiddens),
-        ("num_layers", num_layers),
-        ("mlp_hiddens", mlp_hiddens),
+        ("num_blks", num_blks),
+        ("ffn_num_hiddens", ffn_num_hiddens),
     ):
         require_positive_int(name, value)
     if image_size % patch_size:
         raise ValueError(f"patch_size ({patch_size}) must divide image_size ({image_size})")
-    d, m = num_hiddens, mlp_hiddens
+    d, m = num_hiddens, ffn_num_hiddens
     n = (image_size // patch_size) ** 2
     per_layer = (4 * d * d + 4 * d) + (2 * d * m + m + d) + 4 * d
     return (
         (in_channels * patch_size**2 + 1) * d
         + d
         + (n + 1) * d
-        + num_layers * per_layer
+        + num_blks * per_layer
         + 2 * d
         + (d + 1) * num_classes
     )
@@ -154,17 +154,19 @@ def vit_num_parameters(
 class _EncoderBlock(nn.Module):
     """ViT's pre-norm block: ``z' = MSA(LN(z)) + z``, ``z = MLP(LN(z')) + z'`` (eqs. 2-3)."""
 
-    def __init__(self, num_hiddens: int, num_heads: int, mlp_hiddens: int, dropout: float) -> None:
+    def __init__(
+        self, num_hiddens: int, num_heads: int, ffn_num_hiddens: int, dropout: float
+    ) -> None:
         super().__init__()
         self.num_heads, self.dropout_p = num_heads, dropout
         self.ln1, self.ln2 = nn.LayerNorm(num_hiddens), nn.LayerNorm(num_hiddens)
         self.qkv = nn.Linear(num_hiddens, 3 * num_hiddens)  # W^Q, W^K, W^V side by side
         self.proj = nn.Linear(num_hiddens, num_hiddens)  # W^O
         self.mlp = nn.Sequential(
-            nn.Linear(num_hiddens, mlp_hiddens),
+            nn.Linear(num_hiddens, ffn_num_hiddens),
             nn.GELU(),
             nn.Dropout(dropout),
-            nn.Linear(mlp_hiddens, num_hiddens),
+            nn.Linear(ffn_num_hiddens, num_hiddens),
             nn.Dropout(dropout),
         )
         self.dropout = nn.Dropout(dropout)
@@ -205,8 +207,8 @@ class VisionTransformer(nn.Module):
         num_classes: outputs of the head.
         num_hiddens: d, the token width.
         num_heads: heads per block; must divide d.
-        num_layers: blocks.
-        mlp_hiddens: hidden width of each block's MLP.
+        num_blks: blocks.
+        ffn_num_hiddens: hidden width of each block's MLP.
         dropout: dropout on embeddings, attention weights, the MLP and residual branches.
         need_weights: each block keeps its last attention weights, detached, in its
             ``attention_weights`` (the core's readable path); False takes the fused path and
@@ -234,8 +236,8 @@ class VisionTransformer(nn.Module):
         num_classes: int,
         num_hiddens: int,
         num_heads: int,
-        num_layers: int,
-        mlp_hiddens: int,
+        num_blks: int,
+        ffn_num_hiddens: int,
         dropout: float = 0.0,
         need_weights: bool = False,
     ) -> None:
@@ -247,8 +249,8 @@ class VisionTransformer(nn.Module):
             ("num_classes", num_classes),
             ("num_hiddens", num_hiddens),
             ("num_heads", num_heads),
-            ("num_layers", num_layers),
-            ("mlp_hiddens", mlp_hiddens),
+            ("num_blks", num_blks),
+            ("ffn_num_hiddens", ffn_num_hiddens),
         ):
             require_positive_int(name, value)
         if image_size % patch_size:
@@ -263,7 +265,7 @@ class VisionTransformer(nn.Module):
         self.pos_embedding = nn.Parameter(0.02 * torch.randn(1, self.num_patches + 1, num_hiddens))
         self.dropout = nn.Dropout(dropout)
         self.blks = nn.ModuleList(
-            _EncoderBlock(num_hiddens, num_heads, mlp_hiddens, dropout) for _ in range(num_layers)
+            _EncoderBlock(num_hiddens, num_heads, ffn_num_hiddens, dropout) for _ in range(num_blks)
         )
         self.norm = nn.LayerNorm(num_hiddens)  # eq. (4)
         self.head = nn.Linear(num_hiddens, num_classes)

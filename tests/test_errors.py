@@ -1274,7 +1274,7 @@ CASES = [
         "VisionTransformer",
         lambda: au.VisionTransformer(16, 4, 3, 10, 8, 2, 1, 16.0),
         TypeError,
-        "mlp_hiddens must be a positive int",
+        "ffn_num_hiddens must be a positive int",
     ),
     (
         "VisionTransformer",

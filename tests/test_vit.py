@@ -106,8 +106,8 @@ def test_vit_base_has_the_common_implementations_parameter_count():
         in_channels=3,
         num_classes=1000,
         num_hiddens=768,
-        num_layers=12,
-        mlp_hiddens=3072,
+        num_blks=12,
+        ffn_num_hiddens=3072,
     )
     assert au.vit_num_parameters(**shape) == 86_567_656
 
