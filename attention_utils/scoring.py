@@ -269,8 +269,3 @@ class BilinearAttention(_ScoredAttention):
         """``q^T W k`` for every pair: ``(batch_size, num_queries, num_keys)``."""
         projected = self.W(keys)  # (..., num_keys, query_size)
         return queries @ projected.transpose(-2, -1)  # (..., num_queries, num_keys)
-
-
-# Transitional: vit.py and vision_self_attention.py import ``_attention`` from here; it is the
-# public, checked core. Remove once they import ``attention``.
-_attention = attention

@@ -88,12 +88,6 @@ class TransformerEncoderBlock(NeedWeightsMixin, nn.Module):
         """The self-attention's last weights, or None."""
         return self.attention.attention_weights
 
-    def _forward(
-        self, X: torch.Tensor, valid_lens: torch.Tensor | None, causal: bool
-    ) -> torch.Tensor:
-        # Kept for vit.py, which calls it; the same as forward.
-        return self.forward(X, valid_lens, causal)
-
     def forward(
         self,
         X: torch.Tensor,
