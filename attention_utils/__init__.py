@@ -28,6 +28,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share
+- ``explorers``: figures precomputed on a grid that a reader moves through on the static website
+  with no kernel (Vega-Lite through Altair), one per chapter
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -96,6 +98,22 @@ from .efficient import (
     flash_attention,
     linear_attention,
     online_softmax,
+)
+
+# explorers
+from .explorers import (
+    Explorer,
+    alignment_explorer,
+    channel_spatial_explorer,
+    cues_explorer,
+    dropdown,
+    efficient_explorer,
+    kernel_regression_explorer,
+    make_explorer,
+    multihead_explorer,
+    pick,
+    scoring_explorer,
+    slider,
 )
 from .kernel_regression import (
     KERNELS,
@@ -252,6 +270,19 @@ __all__ = [
     "flash_attention",
     "linear_attention",
     "online_softmax",
+    # explorers
+    "Explorer",
+    "alignment_explorer",
+    "channel_spatial_explorer",
+    "cues_explorer",
+    "dropdown",
+    "efficient_explorer",
+    "kernel_regression_explorer",
+    "make_explorer",
+    "multihead_explorer",
+    "pick",
+    "scoring_explorer",
+    "slider",
     # kernel_regression
     "KERNELS",
     "boxcar_kernel",

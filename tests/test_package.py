@@ -15,6 +15,7 @@ MODULES = [
     "data",
     "decoding",
     "efficient",
+    "explorers",
     "kernel_regression",
     "kv_cache",
     "multihead",

@@ -359,6 +359,121 @@ def check_widgets(page) -> int:
     return expected
 
 
+#: Chapters whose explorer must be on the page (both editions) and must work; a chapter listed
+#: here without one fails. Add a chapter when its explorer cell lands (README, "Explorers").
+EXPLORER_CHAPTERS = {"chapters/01_attention_cues", "chapters/02_nadaraya_watson"}
+
+EXPLORER_CONTROLS_JS = """
+(div) => Array.from(div.querySelectorAll('.vega-bindings input[type=range], .vega-bindings select'))
+    .map((el, i) => {
+      el.dataset.explorerControl = String(i);
+      return {i, kind: el.tagName === 'SELECT' ? 'select' : 'range', name: el.name || '',
+              value: el.value, min: el.min, max: el.max, step: el.step,
+              options: el.tagName === 'SELECT' ? Array.from(el.options).map(o => o.value) : []};
+    })
+"""
+
+MOVE_RANGE_JS = """
+(el, value) => {
+  el.value = value;
+  el.dispatchEvent(new Event('input', {bubbles: true}));
+  el.dispatchEvent(new Event('change', {bubbles: true}));
+  return el.value;
+}
+"""
+
+
+def _other_values(control: dict) -> list[str]:
+    """Values of the control other than its current one: a drop-down's other options, a slider's
+    far end, then its near end and its middle (a control may depend on another: a decoding step
+    beyond a short source shows the last step)."""
+    if control["kind"] == "select":
+        return [o for o in control["options"] if o != control["value"]]
+    lo, hi, now = float(control["min"]), float(control["max"]), float(control["value"])
+    step = float(control["step"] or 1)
+    middle = lo + round((hi - lo) / 2 / step) * step
+    ends = (
+        [control["max"], control["min"]]
+        if hi - now >= now - lo
+        else [control["min"], control["max"]]
+    )
+    return [v for v in [*ends, f"{middle:g}"] if float(v) != now]
+
+
+def check_explorers(page, doc: str, edition: str = "en") -> list[str]:
+    """Every explorer on the page renders, and each of its controls changes the drawn chart.
+
+    For each control the chart's SVG is read before and after the move (a slider to its far end,
+    a drop-down to another option) and must differ; a screenshot of the explorer is saved before
+    and after under ``_build/screenshots/explorers/``. Returns the names of the explorers found.
+    """
+    divs = page.locator("div.where-to-look-explorer")
+    names = []
+    folder = SCREENSHOTS / "explorers" / edition
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(divs.count()):
+        div = divs.nth(i)
+        name = div.get_attribute("data-explorer")
+        names.append(name)
+        div.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "el => el.dataset.rendered === 'true' && el.querySelector('svg')",
+            arg=div.element_handle(),
+        )
+        controls = div.evaluate(EXPLORER_CONTROLS_JS)
+        expected = (div.get_attribute("data-controls") or "").split()
+        assert len(controls) == len(expected) >= 1, (
+            f"{doc}: explorer {name} shows {len(controls)} controls, its spec binds {expected}"
+        )
+        stem = f"{Path(doc).name}__{name}"
+        div.screenshot(path=str(folder / f"{stem}__before.png"))
+        for control in controls:
+            element = div.locator(f'[data-explorer-control="{control["i"]}"]')
+            for target in _other_values(control):
+                before = div.evaluate("el => el.querySelector('svg').outerHTML")
+                if control["kind"] == "select":
+                    element.select_option(target)
+                else:
+                    element.evaluate(MOVE_RANGE_JS, target)
+                try:
+                    page.wait_for_function(
+                        "([el, old]) => el.querySelector('svg').outerHTML !== old",
+                        arg=[div.element_handle(), before],
+                        timeout=5_000,
+                    )
+                    break
+                except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try the next value
+                    continue
+            else:
+                raise AssertionError(
+                    f"{doc}: moving {control['name'] or control['i']} of explorer {name} to any "
+                    f"of {_other_values(control)} did not change its chart"
+                )
+            div.screenshot(path=str(folder / f"{stem}__after_{control['i']}.png"))
+    return names
+
+
+def check_no_live_widget_controls(page) -> int:
+    """No ipywidgets control is visible (they need a kernel), and each widget output says so."""
+    widgets = page.locator("article .cell_output .jupyter-widgets")
+    visible = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+              'article .jupyter-widgets input, article .jupyter-widgets select, '
+              + 'article .jupyter-widgets button, article .jupyter-widgets .widget-slider, '
+              + 'article .jupyter-widgets .widget-dropdown'))
+            .filter(e => e.getClientRects().length > 0 && getComputedStyle(e).display !== 'none'
+                         && getComputedStyle(e).visibility !== 'hidden')
+            .map(e => e.outerHTML.slice(0, 120))"""
+    )
+    assert not visible, f"ipywidgets controls visible on the static page: {visible[:3]}"
+    if widgets.count():
+        notes = page.locator("article .where-to-look-static-note")
+        assert notes.count() >= 1 and notes.first.is_visible(), (
+            "a widget output without the line that says how to run it live"
+        )
+    return widgets.count()
+
+
 class _IdParser(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
