@@ -11,7 +11,11 @@ is opened, then the search page, and on each page the test checks:
   ``\\(...\\)`` or ``\\[...\\]`` source is left in the text; outside code the text holds no ``$``
   and no TeX control sequence (``\\_``, ``\\texttt``), and the rendered maths shows no backslash
   and no MathJax error (text-mode ``\\texttt{num\\_hiddens}`` shows its backslash);
-- every image has loaded; every embedded widget has been rendered;
+- every image has loaded; every embedded widget has been rendered, and no ipywidgets control
+  (slider, drop-down, button) is visible: without a kernel it would be dead, so
+  ``_ext/static/widgets-static.css`` hides it and a line says how to run the cell live;
+- every explorer (``attention_utils.explorers``) renders, and moving each of its controls changes
+  the drawn chart (``EXPLORER_CHAPTERS`` lists the chapters that must have one);
 - every internal link points at a page that exists, and at an anchor that exists on it;
 - the previous/next links follow the table of contents, and clicking "next" gets there;
 - chapters: launch buttons (Binder, Colab, Thebe live code) for this repository, a download of the
@@ -453,25 +457,37 @@ def check_explorers(page, doc: str, edition: str = "en") -> list[str]:
     return names
 
 
+WIDGET_CONTROLS_JS = """
+() => {
+  const controls = Array.from(document.querySelectorAll(
+      'article .jupyter-widgets input, article .jupyter-widgets select, '
+      + 'article .jupyter-widgets button, article .jupyter-widgets textarea, '
+      + 'article .jupyter-widgets.widget-slider, article .jupyter-widgets.widget-dropdown, '
+      + 'article .jupyter-widgets.widget-text, article .jupyter-widgets.widget-checkbox'));
+  const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  const outputs = new Set(controls.map(e => e.closest('.cell_output')).filter(Boolean));
+  const noted = Array.from(outputs).filter(o => {
+    const note = o.querySelector('.where-to-look-static-note');
+    return note && shown(note);
+  });
+  return {visible: controls.filter(shown).map(e => e.outerHTML.slice(0, 120)),
+          outputs: outputs.size, noted: noted.length};
+}
+"""
+
+
 def check_no_live_widget_controls(page) -> int:
-    """No ipywidgets control is visible (they need a kernel), and each widget output says so."""
-    widgets = page.locator("article .cell_output .jupyter-widgets")
-    visible = page.evaluate(
-        """() => Array.from(document.querySelectorAll(
-              'article .jupyter-widgets input, article .jupyter-widgets select, '
-              + 'article .jupyter-widgets button, article .jupyter-widgets .widget-slider, '
-              + 'article .jupyter-widgets .widget-dropdown'))
-            .filter(e => e.getClientRects().length > 0 && getComputedStyle(e).display !== 'none'
-                         && getComputedStyle(e).visibility !== 'hidden')
-            .map(e => e.outerHTML.slice(0, 120))"""
+    """No ipywidgets control is visible (each needs a kernel), and every output that holds one
+    says how to run it live (``_ext/static/widgets-static.*``). Returns the number of outputs."""
+    result = page.evaluate(WIDGET_CONTROLS_JS)
+    assert not result["visible"], (
+        f"ipywidgets controls visible on the static page: {result['visible'][:3]}"
     )
-    assert not visible, f"ipywidgets controls visible on the static page: {visible[:3]}"
-    if widgets.count():
-        notes = page.locator("article .where-to-look-static-note")
-        assert notes.count() >= 1 and notes.first.is_visible(), (
-            "a widget output without the line that says how to run it live"
-        )
-    return widgets.count()
+    assert result["noted"] == result["outputs"], (
+        f"{result['outputs'] - result['noted']} widget outputs without the line that says how to "
+        "run them live"
+    )
+    return result["outputs"]
 
 
 class _IdParser(html.parser.HTMLParser):
@@ -614,6 +630,7 @@ def test_page(doc, edition, visit, server):
     check_maths(page)
     n_images = check_images(page)
     n_widgets = check_widgets(page)
+    check_no_live_widget_controls(page)
     check_internal_links(page, server)
     if doc in CHAPTERS:
         assert n_images > 0, "every chapter shows at least one figure"
@@ -644,6 +661,28 @@ def test_page(doc, edition, visit, server):
         assert page.locator("article h1").count() == 1
     else:
         assert next_link.count() == 0
+
+
+def test_explorer_chapters_exist():
+    """EXPLORER_CHAPTERS names chapters of the book; the ones not yet in it are listed here."""
+    assert EXPLORER_CHAPTERS <= set(CHAPTERS), EXPLORER_CHAPTERS - set(CHAPTERS)
+    without = [d for d in CHAPTERS if d not in EXPLORER_CHAPTERS]
+    print("chapters without an explorer yet:", ", ".join(without) or "none")
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_chapter_explorers(doc, edition, visit):
+    """Each explorer renders offline and every control changes its chart (screenshots before and
+    after under _build/screenshots/explorers/); a chapter of EXPLORER_CHAPTERS must have one."""
+    v = visit()
+    page = v.open(f"{EDITIONS[edition]}{doc}.html")
+    names = check_explorers(page, doc, edition)
+    v.assert_clean()
+    if doc in EXPLORER_CHAPTERS:
+        assert names, f"{doc} is in EXPLORER_CHAPTERS but its page has no explorer"
+    elif not names:
+        pytest.skip(f"{doc} has no explorer yet (add it to EXPLORER_CHAPTERS when it has one)")
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
