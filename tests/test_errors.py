@@ -1542,6 +1542,13 @@ CASES += [
     ("alignment_explorer", lambda: au.alignment_explorer(width=0), ValueError, "width must be"),
     ("efficient_explorer", lambda: au.efficient_explorer(head_dim=4), ValueError, "head_dim must"),
     ("efficient_explorer", lambda: au.efficient_explorer(head_dim="64"), TypeError, "head_dim"),
+    ("kv_cache_explorer", lambda: au.kv_cache_explorer(num_steps=1), ValueError, "num_steps"),
+    ("kv_cache_explorer", lambda: au.kv_cache_explorer(seed=None), TypeError, "seed must be"),
+    ("non_local_explorer", lambda: au.non_local_explorer(size=15), ValueError, "size must be"),
+    ("non_local_explorer", lambda: au.non_local_explorer(size=8.0), TypeError, "size must be"),
+    ("zoo_explorer", lambda: au.zoo_explorer(channels=(48,)), ValueError, "channels must be"),
+    ("zoo_explorer", lambda: au.zoo_explorer(channels=(32, 16)), ValueError, "channels must be"),
+    ("zoo_explorer", lambda: au.zoo_explorer(size=2), ValueError, "size must be"),
 ]
 
 

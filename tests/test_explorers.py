@@ -22,6 +22,10 @@ EXPLORERS = {
     "04": au.multihead_explorer,
     "05": au.channel_spatial_explorer,
     "06": au.alignment_explorer,
+    "07": au.kv_cache_explorer,
+    "08": au.non_local_explorer,
+    # a smaller zoo than the default: every module is built and counted for each channel count
+    "09": lambda: au.zoo_explorer(channels=(16, 32), size=4),
     "10": au.efficient_explorer,
 }
 

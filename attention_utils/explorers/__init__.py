@@ -5,7 +5,13 @@
 chapters 06-10. README, "Explorers", says how a chapter adds one.
 """
 
-from .applications import alignment_explorer, efficient_explorer
+from .applications import (
+    alignment_explorer,
+    efficient_explorer,
+    kv_cache_explorer,
+    non_local_explorer,
+    zoo_explorer,
+)
 from .core import Explorer, dropdown, make_explorer, pick, slider
 from .foundations import (
     channel_spatial_explorer,
@@ -23,9 +29,12 @@ __all__ = [
     "dropdown",
     "efficient_explorer",
     "kernel_regression_explorer",
+    "kv_cache_explorer",
     "make_explorer",
     "multihead_explorer",
+    "non_local_explorer",
     "pick",
     "scoring_explorer",
     "slider",
+    "zoo_explorer",
 ]
