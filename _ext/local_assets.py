@@ -119,8 +119,9 @@ def configure(app: Sphinx, config) -> None:
         problem = "node_modules lacks " + ", ".join(_missing_files(root))
     if problem is not None:
         message = (
-            f"[local_assets] {problem}; the site will load MathJax, require.js and the widget "
-            "manager from public CDNs (install Node.js and npm to serve them locally)"
+            f"[local_assets] {problem}; the site will load MathJax, require.js, the widget "
+            "manager and Vega (the explorers) from public CDNs (install Node.js and npm to serve "
+            "them locally)"
         )
         if mode == "require":
             raise ExtensionError(f"{message}. {ENV_VAR}=require makes this an error.")
@@ -138,7 +139,7 @@ def configure(app: Sphinx, config) -> None:
     }
     app.local_assets_served = True  # type: ignore[attr-defined]
     logger.info(
-        "[local_assets] MathJax, require.js and the widget manager are served from _static/"
+        "[local_assets] MathJax, require.js, the widget manager and Vega are served from _static/"
     )
 
 

@@ -881,6 +881,14 @@ def test_local_assets_fall_back_without_npm(tmp_path, monkeypatch):
     with pytest.raises(local_assets.ExtensionError, match="npm was not found"):
         configure()
 
+    # Without npm the explorers load the versions package.json pins, from the CDN.
+    bundles = local_assets._cdn_bundles(ROOT)
+    pins = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    assert bundles == {
+        name: f"https://cdn.jsdelivr.net/npm/{name}@{pins[name]}/build/{name}.min.js"
+        for name in ("vega", "vega-lite", "vega-embed")
+    }
+
 
 def test_built_site_serves_its_own_javascript(site):
     """The built pages name local MathJax, require.js and widget manager, and the files exist."""
@@ -889,9 +897,13 @@ def test_built_site_serves_its_own_javascript(site):
         "_static/mathjax/tex-mml-chtml.js",
         "_static/requirejs/require.js",
         "_static/jupyter-widgets/embed-amd.js",
+        "_static/explorers.js",
     ):
         assert f'src="../{asset}' in chapter, (
             f"{asset} is not what the page loads (built without npm?)"
         )
         assert (site / asset).is_file()
     assert not re.search(r'<script[^>]+src="https?://', chapter), "no script from another host"
+    for bundle in ("vega", "vega-lite", "vega-embed"):
+        assert (site / "_static" / "vega" / f"{bundle}.min.js").is_file(), f"{bundle} is served"
+        assert (site / "zh" / "_static" / "vega" / f"{bundle}.min.js").is_file()
