@@ -37,6 +37,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``efficient_linear``: linear attention, its causal chunked form and its one-step recurrence
   (chapter 10)
 - ``training``: the training loop the chapters share and the warm-up schedule
+- ``explorers``: figures precomputed on a grid that a reader moves through on the static website
+  with no kernel (Vega-Lite through Altair), one per chapter
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -125,6 +127,25 @@ from .efficient_linear import (
     linear_attention_step,
 )
 from .encoder_decoder import EncoderDecoder, MaskedSoftmaxCELoss
+
+# explorers
+from .explorers import (
+    Explorer,
+    alignment_explorer,
+    channel_spatial_explorer,
+    cues_explorer,
+    dropdown,
+    efficient_explorer,
+    kernel_regression_explorer,
+    kv_cache_explorer,
+    make_explorer,
+    multihead_explorer,
+    non_local_explorer,
+    pick,
+    scoring_explorer,
+    slider,
+    zoo_explorer,
+)
 from .kernel_regression import (
     KERNELS,
     NWKernelRegression,
@@ -293,6 +314,22 @@ __all__ = [
     "linear_attention",
     "linear_attention_step",
     "online_softmax",
+    # explorers
+    "Explorer",
+    "alignment_explorer",
+    "channel_spatial_explorer",
+    "cues_explorer",
+    "dropdown",
+    "efficient_explorer",
+    "kernel_regression_explorer",
+    "kv_cache_explorer",
+    "make_explorer",
+    "multihead_explorer",
+    "non_local_explorer",
+    "pick",
+    "scoring_explorer",
+    "slider",
+    "zoo_explorer",
     # kernel_regression
     "KERNELS",
     "boxcar_kernel",

@@ -20,6 +20,7 @@ MODULES = [
     "efficient",
     "encoder_decoder",
     "efficient_linear",
+    "explorers",
     "kernel_regression",
     "kv_cache",
     "multihead",
