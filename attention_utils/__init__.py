@@ -27,6 +27,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   BiSeNet's attention modules (chapter 09)
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
+- ``graphs``: graph attention (GAT, GATv2) and the graph convolution (GCN) (chapter 11)
+- ``memory``: end-to-end memory networks (chapter 11)
 - ``training``: the training loop the chapters share
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
@@ -58,15 +60,21 @@ from .data import (
     ADJECTIVES,
     AGENT_ADJECTIVES,
     AGENTS,
+    BABI_OBJECTS,
+    BABI_PEOPLE,
+    BABI_PLACES,
     LINKS,
     NOUNS,
     NUM_MARK_COLOURS,
     PLACE_ADJECTIVES,
     PLACES,
     VERBS,
+    BabiData,
     ChannelShapesData,
     CoreferenceData,
+    DictionaryLookupData,
     DistortedDigitsData,
+    MarkedNeighbourData,
     RegressionData,
     RetrievalData,
     TranslationBatch,
@@ -74,11 +82,14 @@ from .data import (
     TranslationSplit,
     TwoMarksData,
     Vocab,
+    babi_data,
     channel_shapes_data,
     coreference_data,
+    dictionary_lookup_data,
     distorted_digits_data,
     kernel_regression_data,
     make_sentence,
+    marked_neighbour_data,
     regression_truth,
     retrieval_data,
     translate,
@@ -97,6 +108,12 @@ from .efficient import (
     linear_attention,
     online_softmax,
 )
+from .graphs import (
+    GraphAttention,
+    GraphAttentionV2,
+    GraphConvolution,
+    dense_to_edge_index,
+)
 from .kernel_regression import (
     KERNELS,
     NWKernelRegression,
@@ -108,6 +125,10 @@ from .kernel_regression import (
 )
 from .kv_cache import (
     KVCache,
+)
+from .memory import (
+    MemoryNetwork,
+    position_encoding,
 )
 from .multihead import (
     MultiHeadAttention,
@@ -330,4 +351,20 @@ __all__ = [
     "vit_num_parameters",
     "OutlookAttention",
     "VisionTransformer",
+    # graphs and memory (chapter 11): data, graphs, memory
+    "BABI_OBJECTS",
+    "BABI_PEOPLE",
+    "BABI_PLACES",
+    "babi_data",
+    "dictionary_lookup_data",
+    "marked_neighbour_data",
+    "BabiData",
+    "DictionaryLookupData",
+    "MarkedNeighbourData",
+    "dense_to_edge_index",
+    "GraphAttention",
+    "GraphAttentionV2",
+    "GraphConvolution",
+    "MemoryNetwork",
+    "position_encoding",
 ]

@@ -11,11 +11,25 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``translation``: English noun phrases into a toy French that reorders them, chapter 06 on
 - ``marks``: two coloured marks far apart on a small image, same colour or not, chapter 08
 - ``digits``: scikit-learn's bundled digits, randomly rotated, scaled and shifted, chapter 09
+- ``graphs``: a graph labelled by one marked neighbour, GATv2's dictionary lookup, chapter 11
+- ``babi``: bAbI-style stories with one or two supporting facts, chapter 11
 """
 
-from . import coreference, digits, marks, regression, retrieval, shapes, translation
+from . import (
+    babi,  # graphs and memory
+    coreference,
+    digits,
+    graphs,  # graphs and memory
+    marks,
+    regression,
+    retrieval,
+    shapes,
+    translation,
+)
+from .babi import *  # noqa: F403
 from .coreference import *  # noqa: F403
 from .digits import *  # noqa: F403
+from .graphs import *  # noqa: F403
 from .marks import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
@@ -24,6 +38,8 @@ from .translation import *  # noqa: F403
 
 __all__ = sorted(
     name
-    for module in (coreference, digits, marks, regression, retrieval, shapes, translation)
+    for module in (
+        coreference, digits, marks, regression, retrieval, shapes, translation, babi, graphs
+    )
     for name in module.__all__
 )
