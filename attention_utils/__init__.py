@@ -30,6 +30,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``graphs``: graph attention (GAT, GATv2) and the graph convolution (GCN) (chapter 11)
 - ``memory``: end-to-end memory networks (chapter 11)
 - ``training``: the training loop the chapters share
+- ``explorers``: figures precomputed on a grid that a reader moves through on the static website
+  with no kernel (Vega-Lite through Altair), one per chapter
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -107,6 +109,25 @@ from .efficient import (
     flash_attention,
     linear_attention,
     online_softmax,
+)
+
+# explorers
+from .explorers import (
+    Explorer,
+    alignment_explorer,
+    channel_spatial_explorer,
+    cues_explorer,
+    dropdown,
+    efficient_explorer,
+    kernel_regression_explorer,
+    kv_cache_explorer,
+    make_explorer,
+    multihead_explorer,
+    non_local_explorer,
+    pick,
+    scoring_explorer,
+    slider,
+    zoo_explorer,
 )
 from .graphs import (
     GraphAttention,
@@ -273,6 +294,22 @@ __all__ = [
     "flash_attention",
     "linear_attention",
     "online_softmax",
+    # explorers
+    "Explorer",
+    "alignment_explorer",
+    "channel_spatial_explorer",
+    "cues_explorer",
+    "dropdown",
+    "efficient_explorer",
+    "kernel_regression_explorer",
+    "kv_cache_explorer",
+    "make_explorer",
+    "multihead_explorer",
+    "non_local_explorer",
+    "pick",
+    "scoring_explorer",
+    "slider",
+    "zoo_explorer",
     # kernel_regression
     "KERNELS",
     "boxcar_kernel",

@@ -15,6 +15,7 @@ MODULES = [
     "data",
     "decoding",
     "efficient",
+    "explorers",
     "graphs",
     "kernel_regression",
     "kv_cache",
