@@ -1809,6 +1809,10 @@ CASES += [
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(48,)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(32, 16)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(size=2), ValueError, "size must be"),
+    # chapter 11's explorer (attention_utils/explorers/part3_graphs.py)
+    ("graph_lookup_explorer", lambda: au.graph_lookup_explorer(num_keys=13), ValueError, "num_k"),
+    ("graph_lookup_explorer", lambda: au.graph_lookup_explorer(num_keys=1), ValueError, "num_k"),
+    ("graph_lookup_explorer", lambda: au.graph_lookup_explorer(seed="0"), TypeError, "seed"),
 ]
 
 
