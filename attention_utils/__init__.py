@@ -36,6 +36,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward (chapter 10)
 - ``efficient_linear``: linear attention, its causal chunked form and its one-step recurrence
   (chapter 10)
+- ``graphs``: graph attention (GAT, GATv2) and the graph convolution (GCN) (chapter 11)
+- ``memory``: end-to-end memory networks (chapter 11)
 - ``training``: the training loop the chapters share and the warm-up schedule
 - ``explorers``: figures precomputed on a grid that a reader moves through on the static website
   with no kernel (Vega-Lite through Altair), one per chapter
@@ -81,15 +83,21 @@ from .data import (
     ADJECTIVES,
     AGENT_ADJECTIVES,
     AGENTS,
+    BABI_OBJECTS,
+    BABI_PEOPLE,
+    BABI_PLACES,
     LINKS,
     NOUNS,
     NUM_MARK_COLOURS,
     PLACE_ADJECTIVES,
     PLACES,
     VERBS,
+    BabiData,
     ChannelShapesData,
     CoreferenceData,
+    DictionaryLookupData,
     DistortedDigitsData,
+    MarkedNeighbourData,
     RegressionData,
     RetrievalData,
     TranslationBatch,
@@ -97,12 +105,15 @@ from .data import (
     TranslationSplit,
     TwoMarksData,
     Vocab,
+    babi_data,
     channel_shapes_data,
     coreference_data,
     decoder_inputs,
+    dictionary_lookup_data,
     distorted_digits_data,
     kernel_regression_data,
     make_sentence,
+    marked_neighbour_data,
     regression_truth,
     retrieval_data,
     translate,
@@ -136,6 +147,7 @@ from .explorers import (
     cues_explorer,
     dropdown,
     efficient_explorer,
+    graph_lookup_explorer,
     kernel_regression_explorer,
     kv_cache_explorer,
     make_explorer,
@@ -145,6 +157,12 @@ from .explorers import (
     scoring_explorer,
     slider,
     zoo_explorer,
+)
+from .graphs import (
+    GraphAttention,
+    GraphAttentionV2,
+    GraphConvolution,
+    dense_to_edge_index,
 )
 from .kernel_regression import (
     KERNELS,
@@ -157,6 +175,10 @@ from .kernel_regression import (
 )
 from .kv_cache import (
     KVCache,
+)
+from .memory import (
+    MemoryNetwork,
+    position_encoding,
 )
 from .multihead import (
     MultiHeadAttention,
@@ -321,6 +343,7 @@ __all__ = [
     "cues_explorer",
     "dropdown",
     "efficient_explorer",
+    "graph_lookup_explorer",
     "kernel_regression_explorer",
     "kv_cache_explorer",
     "make_explorer",
@@ -416,4 +439,20 @@ __all__ = [
     "AttentionEntry",
     "SKConv",
     "sk_resnet50",
+    # graphs and memory (chapter 11): data, graphs, memory
+    "BABI_OBJECTS",
+    "BABI_PEOPLE",
+    "BABI_PLACES",
+    "babi_data",
+    "dictionary_lookup_data",
+    "marked_neighbour_data",
+    "BabiData",
+    "DictionaryLookupData",
+    "MarkedNeighbourData",
+    "dense_to_edge_index",
+    "GraphAttention",
+    "GraphAttentionV2",
+    "GraphConvolution",
+    "MemoryNetwork",
+    "position_encoding",
 ]

@@ -12,11 +12,15 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``teacher_forcing``: the decoder's inputs for teacher forcing (the target shifted right)
 - ``marks``: two coloured marks far apart on a small image, same colour or not, chapter 08
 - ``digits``: scikit-learn's bundled digits, randomly rotated, scaled and shifted, chapter 09
+- ``graphs``: a graph labelled by one marked neighbour, GATv2's dictionary lookup, chapter 11
+- ``babi``: bAbI-style stories with one or two supporting facts, chapter 11
 """
 
 from . import (
+    babi,  # graphs and memory
     coreference,
     digits,
+    graphs,  # graphs and memory
     marks,
     regression,
     retrieval,
@@ -24,8 +28,10 @@ from . import (
     teacher_forcing,
     translation,
 )
+from .babi import *  # noqa: F403
 from .coreference import *  # noqa: F403
 from .digits import *  # noqa: F403
+from .graphs import *  # noqa: F403
 from .marks import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
@@ -44,6 +50,8 @@ __all__ = sorted(
         shapes,
         teacher_forcing,
         translation,
+        babi,
+        graphs,
     )
     for name in module.__all__
 )

@@ -2,7 +2,8 @@
 
 ``core`` holds the helper (:class:`Explorer`, :func:`slider`, :func:`dropdown`, :func:`pick`,
 :func:`make_explorer`); ``foundations`` the explorers of chapters 01-05, ``applications`` those of
-chapters 06-10. README, "Explorers", says how a chapter adds one.
+chapters 06-10, ``part3_graphs`` that of chapter 11. README, "Explorers", says how a chapter
+adds one.
 """
 
 from .applications import (
@@ -21,6 +22,9 @@ from .foundations import (
     scoring_explorer,
 )
 
+# chapter 11: graphs and memory
+from .part3_graphs import graph_lookup_explorer
+
 __all__ = [
     "Explorer",
     "alignment_explorer",
@@ -28,6 +32,7 @@ __all__ = [
     "cues_explorer",
     "dropdown",
     "efficient_explorer",
+    "graph_lookup_explorer",
     "kernel_regression_explorer",
     "kv_cache_explorer",
     "make_explorer",
