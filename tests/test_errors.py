@@ -1637,145 +1637,265 @@ CASES = [
         lambda: au.attention_entry(3),
         TypeError,
         "attention must be None or a str",
+    ),
     # --- graphs and memory (chapter 11)
+    (
         "GraphAttention",
         lambda: au.GraphAttention(0, 4),
+        ValueError,
         "in_features must be a positive int",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4, num_heads=1.5),
+        TypeError,
         "num_heads must be a positive int",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4, dropout=1.0),
+        ValueError,
         "dropout must be a probability",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4, concat="False"),
+        TypeError,
         "concat must be True or False",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4)(torch.randn(5, 3), torch.ones(5, 5)),
+        TypeError,
         "adjacency must be a bool tensor",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4)(torch.randn(5, 3), [[True] * 5] * 5),
+        TypeError,
         "adjacency must be a bool torch.Tensor",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4)(torch.randn(5, 3), torch.ones(5, 4, dtype=torch.bool)),
+        ValueError,
         r"adjacency must have shape \(num_nodes, num_nodes\) = \(5, 5\)",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4)(torch.randn(5, 2), torch.ones(5, 5, dtype=torch.bool)),
+        ValueError,
         r"X must have shape \(num_nodes, in_features=3\)",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4)(torch.ones(5, 3, dtype=torch.long), torch.eye(5) > 0),
+        TypeError,
         "X must be a floating-point tensor",
+    ),
+    (
         "GraphAttention",
         lambda: au.GraphAttention(3, 4)(torch.randn(5, 3).double(), torch.eye(5) > 0),
+        TypeError,
         "X has dtype torch.float64",
+    ),
+    (
         "GraphAttentionV2",
         lambda: au.GraphAttentionV2(3, 4, negative_slope="0.2"),
+        TypeError,
         "negative_slope must be a real number",
+    ),
+    (
         "GraphAttentionV2",
         lambda: au.GraphAttentionV2(3, 4)(
             torch.randn(2, 5, 3), torch.ones(3, 5, 5, dtype=torch.bool)
         ),
+        ValueError,
         r"adjacency must have shape .*\(2, 5, 5\)",
+    ),
+    (
         "GraphConvolution",
         lambda: au.GraphConvolution(3, 4, add_self_loops=1),
+        TypeError,
         "add_self_loops must be True or False",
+    ),
+    (
         "GraphConvolution",
         lambda: au.GraphConvolution(3, 4)(torch.randn(5, 3), torch.ones(5, 5, dtype=torch.int)),
+        TypeError,
         "adjacency must be a bool tensor",
+    ),
+    (
         "dense_to_edge_index",
         lambda: au.dense_to_edge_index(torch.ones(3, 3)),
+        TypeError,
         "adjacency must be a bool torch.Tensor",
+    ),
+    (
         "dense_to_edge_index",
         lambda: au.dense_to_edge_index(torch.ones(3, 2, dtype=torch.bool)),
+        ValueError,
         r"adjacency must have shape \(num_nodes, num_nodes\)",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 0, 5),
+        ValueError,
         "num_hops must be a positive int",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5, pad=10),
+        ValueError,
         r"pad must be a token id in \[0, vocab_size=10\)",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.full((2, 3, 4), 10), torch.ones(2, 3, dtype=torch.long)
         ),
+        ValueError,
         r"stories holds token ids from 10 to 10, outside the vocabulary \[0, vocab_size=10\)",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.ones(2, 3, 4, dtype=torch.long), -torch.ones(2, 3, dtype=torch.long)
         ),
+        ValueError,
         "questions holds token ids from -1 to -1, outside the vocabulary",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.ones(2, 3, 4), torch.ones(2, 3, dtype=torch.long)
         ),
+        TypeError,
         "stories must be an integer torch.Tensor of token ids",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.stack([torch.ones(3, 4, dtype=torch.long), torch.zeros(3, 4, dtype=torch.long)]),
             torch.ones(2, 3, dtype=torch.long),
         ),
+        ValueError,
         "stories must hold at least one sentence each.*empty: story 1",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.ones(2, 3, 4, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long)
         ),
+        ValueError,
         "questions must hold at least one word each",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.ones(2, 6, 4, dtype=torch.long), torch.ones(2, 3, dtype=torch.long)
         ),
+        ValueError,
         "stories have 6 slots but memory_size is 5",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.ones(2, 3, 4, dtype=torch.long), torch.ones(3, 3, dtype=torch.long)
         ),
+        ValueError,
         "stories and questions must have the same batch_size",
+    ),
+    (
         "MemoryNetwork",
         lambda: au.MemoryNetwork(10, 4, 2, 5)(
             torch.ones(3, 4, dtype=torch.long), torch.ones(3, 3, dtype=torch.long)
         ),
+        ValueError,
         r"stories must have shape \(batch_size, num_slots, sentence_len\)",
+    ),
+    (
         "position_encoding",
         lambda: au.position_encoding(torch.tensor([2.0]), 4, 3),
+        TypeError,
         "lengths must be an integer torch.Tensor",
+    ),
+    (
         "position_encoding",
         lambda: au.position_encoding(torch.tensor([5]), 4, 3),
+        ValueError,
         r"lengths must lie in \[0, max_len\]",
+    ),
+    (
         "marked_neighbour_data",
         lambda: au.marked_neighbour_data(degree=1),
+        ValueError,
         "degree must be an int >= 2",
+    ),
+    (
         "marked_neighbour_data",
         lambda: au.marked_neighbour_data(num_nodes=9, degree=4),
+        ValueError,
         "num_nodes must be an int >= 10",
+    ),
+    (
         "marked_neighbour_data",
         lambda: au.marked_neighbour_data(train_fraction=1.0),
+        ValueError,
         r"train_fraction must lie in \(0, 1\)",
+    ),
+    (
         "marked_neighbour_data",
         lambda: au.marked_neighbour_data(seed=1.5),
+        TypeError,
         "seed must be an int",
+    ),
+    (
         "dictionary_lookup_data",
         lambda: au.dictionary_lookup_data(num_keys=1),
+        ValueError,
         "num_keys must be an int >= 2",
+    ),
+    (
         "dictionary_lookup_data",
         lambda: au.dictionary_lookup_data(num_train=0),
+        ValueError,
         "num_train must be a positive int",
+    ),
+    (
         "babi_data",
         lambda: au.babi_data(task=3),
+        ValueError,
         r"task must be one of \['1', '2'\]",
+    ),
+    (
         "babi_data",
         lambda: au.babi_data(task="2"),
+        TypeError,
         "task must be an int, 1 or 2",
+    ),
+    (
         "babi_data",
         lambda: au.babi_data(task=2, min_sentences=1),
+        ValueError,
         "min_sentences must be an int >= 2",
+    ),
+    (
         "babi_data",
         lambda: au.babi_data(min_sentences=5, max_sentences=4),
+        ValueError,
         "max_sentences must be an int >= 5",
+    ),
+    (
         "babi_data",
         lambda: au.babi_data(num_people=5),
+        ValueError,
         "num_people must be between 1 and 4",
+    ),
+    (
         "babi_data",
         lambda: au.babi_data(task=1, single_fact_fraction=0.5),
+        ValueError,
         "single_fact_fraction must lie in \\[0, 1\\), and be 0 for task 1",
     ),
 ]

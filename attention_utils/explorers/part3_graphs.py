@@ -13,7 +13,7 @@ import torch
 from ..checks import require_int
 from ..data.graphs import dictionary_lookup_data
 from ..graphs import GraphAttention, GraphAttentionV2
-from .core import Explorer, _round, make_explorer, pick, slider
+from .core import Explorer, make_explorer, pick, round_values, slider
 
 __all__ = ["graph_lookup_explorer"]
 SHARPNESS = [0, 2, 4, 6, 8, 10, 12]
@@ -87,7 +87,7 @@ def graph_lookup_explorer(num_keys: int = 6, seed: int = 0) -> Explorer:
                     "layer": name,
                     "query": q + 1,
                     "key": list(range(1, k + 1)),
-                    "weight": _round(weights[q], 3),
+                    "weight": round_values(weights[q], 3),
                     "needed": [int(j == int(needed[q])) for j in range(k)],
                 }
                 for q in range(k)
