@@ -28,6 +28,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share
+- ``positions``, ``windows``, ``swin``: relative position biases, RoPE and ALiBi; sliding windows,
+  the rolling cache and attention sinks; Swin's shifted windows (chapter 12)
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -120,6 +122,17 @@ from .plotting import (
     plot_regression,
     show_heatmaps,
 )
+
+# --- positions and locality (chapter 12)
+from .positions import (
+    ShawRelativePosition,
+    T5RelativeBias,
+    alibi_bias,
+    alibi_slopes,
+    apply_rotary,
+    relative_position_bucket,
+    relative_positions,
+)
 from .resnet import (
     ATTENTION_MODULES,
     ATTENTION_PLACES,
@@ -145,6 +158,18 @@ from .seq2seq import (
     Seq2SeqAttentionDecoder,
     Seq2SeqDecoder,
     Seq2SeqEncoder,
+)
+
+# --- positions and locality (chapter 12)
+from .swin import (
+    PatchMerging,
+    SwinBlock,
+    WindowAttention,
+    relative_position_index,
+    shifted_window_mask,
+    swin_num_parameters,
+    window_partition,
+    window_reverse,
 )
 from .training import (
     TrainingHistory,
@@ -187,6 +212,13 @@ from .vit import (
     OutlookAttention,
     VisionTransformer,
     vit_num_parameters,
+)
+
+# --- positions and locality (chapter 12)
+from .windows import (
+    RollingKVCache,
+    sliding_window_attention,
+    sliding_window_mask,
 )
 
 __version__ = "0.1.0"
@@ -330,4 +362,23 @@ __all__ = [
     "vit_num_parameters",
     "OutlookAttention",
     "VisionTransformer",
+    # --- positions and locality (chapter 12): positions, swin, windows
+    "alibi_bias",
+    "alibi_slopes",
+    "apply_rotary",
+    "relative_position_bucket",
+    "relative_positions",
+    "ShawRelativePosition",
+    "T5RelativeBias",
+    "relative_position_index",
+    "shifted_window_mask",
+    "swin_num_parameters",
+    "window_partition",
+    "window_reverse",
+    "PatchMerging",
+    "SwinBlock",
+    "WindowAttention",
+    "sliding_window_attention",
+    "sliding_window_mask",
+    "RollingKVCache",
 ]

@@ -19,15 +19,18 @@ MODULES = [
     "kv_cache",
     "multihead",
     "plotting",
+    "positions",
     "resnet",
     "scoring",
     "seq2seq",
+    "swin",
     "training",
     "transformer",
     "transformer_decoder",
     "vision",
     "vision_self_attention",
     "vit",
+    "windows",
 ]
 
 
