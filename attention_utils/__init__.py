@@ -28,8 +28,9 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share
-- ``positions``, ``windows``, ``swin``: relative position biases, RoPE and ALiBi; sliding windows,
-  the rolling cache and attention sinks; Swin's shifted windows (chapter 12)
+- ``positions``, ``windows``, ``swin``, ``extrapolation``: relative position biases, RoPE and
+  ALiBi; sliding windows, the rolling cache and attention sinks; Swin's shifted windows; a tiny
+  causal model with swappable positions for the length-extrapolation experiment (chapter 12)
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -98,6 +99,15 @@ from .efficient import (
     flash_attention,
     linear_attention,
     online_softmax,
+)
+
+# --- positions and locality (chapter 12)
+from .extrapolation import (
+    POSITION_METHODS,
+    PositionalLM,
+    accuracy_by_length,
+    copy_back_data,
+    train_lm,
 )
 from .kernel_regression import (
     KERNELS,
@@ -362,7 +372,7 @@ __all__ = [
     "vit_num_parameters",
     "OutlookAttention",
     "VisionTransformer",
-    # --- positions and locality (chapter 12): positions, swin, windows
+    # --- positions and locality (chapter 12): positions, swin, windows, extrapolation
     "alibi_bias",
     "alibi_slopes",
     "apply_rotary",
@@ -381,4 +391,9 @@ __all__ = [
     "sliding_window_attention",
     "sliding_window_mask",
     "RollingKVCache",
+    "POSITION_METHODS",
+    "accuracy_by_length",
+    "copy_back_data",
+    "train_lm",
+    "PositionalLM",
 ]

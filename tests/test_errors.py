@@ -1643,6 +1643,74 @@ CASES = [
         ValueError,
         "one entry per stage",
     ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "relative", 10),
+        ValueError,
+        "position must be one of",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 12, 4, 1, "rope", 10),
+        ValueError,
+        "num_heads .* even for rope",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.zeros(1, 11, dtype=torch.long)),
+        ValueError,
+        "max_len = 10",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.full((1, 3), 8)),
+        ValueError,
+        r"tokens must be ids in \[0, 8\)",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.zeros(1, 3)),
+        TypeError,
+        "tokens must be an integer tensor",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.zeros(1, 3, dtype=torch.long),
+                                                          num_sinks=1),
+        ValueError,
+        "num_sinks needs a window",
+    ),
+    (
+        "copy_back_data",
+        lambda: au.copy_back_data(2, 4, 5, 4, torch.Generator()),
+        ValueError,
+        "offset",
+    ),
+    ("copy_back_data", lambda: au.copy_back_data(2, 4.0, 5, 1, None), TypeError, "num_steps"),
+    (
+        "accuracy_by_length",
+        lambda: au.accuracy_by_length(nn.Linear(2, 2), lambda n: None, [4]),
+        TypeError,
+        "net must be a PositionalLM",
+    ),
+    (
+        "accuracy_by_length",
+        lambda: au.accuracy_by_length(au.PositionalLM(8, 16, 4, 1, "none", 10), lambda n: 0, []),
+        ValueError,
+        "lengths must be a non-empty list",
+    ),
+    (
+        "train_lm",
+        lambda: au.train_lm(au.PositionalLM(8, 16, 4, 1, "none", 10), None, 4, 1, 0.1),
+        TypeError,
+        "make_batch must be a callable",
+    ),
+    (
+        "train_lm",
+        lambda: au.train_lm(au.PositionalLM(8, 16, 4, 1, "none", 10), lambda n: 0, 4, 1, -0.1),
+        ValueError,
+        "lr must be a positive",
+    ),
 ]
 
 
@@ -1671,6 +1739,7 @@ NOT_CALLED = {
     "KERNELS",
     "PLACES",
     "PLACE_ADJECTIVES",
+    "POSITION_METHODS",
     "RegressionData",
     "RetrievalData",
     "TrainingHistory",

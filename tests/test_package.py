@@ -15,6 +15,7 @@ MODULES = [
     "data",
     "decoding",
     "efficient",
+    "extrapolation",
     "kernel_regression",
     "kv_cache",
     "multihead",
