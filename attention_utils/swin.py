@@ -35,6 +35,13 @@ __all__ = [
 ]
 
 
+def _check_sizes(height: int, width: int, window_size: int) -> None:
+    if height % window_size or width % window_size:
+        raise ValueError(
+            f"height and width ({height}, {width}) must be divisible by window_size = {window_size}"
+        )
+
+
 def _check_map(name: str, x: object, window_size: int) -> torch.Tensor:
     require_tensor(name, x)
     require_positive_int("window_size", window_size)
@@ -42,11 +49,7 @@ def _check_map(name: str, x: object, window_size: int) -> torch.Tensor:
         raise ValueError(
             f"{name} must have shape (batch_size, height, width, channels), got {tuple(x.shape)}"
         )
-    if x.shape[1] % window_size or x.shape[2] % window_size:
-        raise ValueError(
-            f"{name}'s height and width ({x.shape[1]}, {x.shape[2]}) must be divisible by "
-            f"window_size = {window_size}"
-        )
+    _check_sizes(x.shape[1], x.shape[2], window_size)
     return x
 
 
@@ -105,10 +108,7 @@ def window_reverse(
     m = require_positive_int("window_size", window_size)
     require_positive_int("height", height)
     require_positive_int("width", width)
-    if height % m or width % m:
-        raise ValueError(
-            f"height and width ({height}, {width}) must be divisible by window_size = {m}"
-        )
+    _check_sizes(height, width, m)
     per_image = (height // m) * (width // m)
     if windows.dim() != 3 or windows.shape[1] != m * m or windows.shape[0] % per_image:
         raise ValueError(
@@ -121,11 +121,7 @@ def window_reverse(
 
 
 def shifted_window_mask(
-    height: int,
-    width: int,
-    window_size: int,
-    shift_size: int,
-    device: torch.device | str | None = None,
+    height: int, width: int, window_size: int, shift_size: int, device: torch.device | None = None
 ) -> torch.Tensor:
     """Which token pairs of each shifted window come from the same region of the image.
 
@@ -155,10 +151,7 @@ def shifted_window_mask(
     require_positive_int("height", height)
     require_positive_int("width", width)
     m, s = window_size, shift_size
-    if height % m or width % m:
-        raise ValueError(
-            f"height and width ({height}, {width}) must be divisible by window_size = {m}"
-        )
+    _check_sizes(height, width, m)
     labels = torch.zeros(1, height, width, 1, device=device)  # (1, h, w, 1)
     if s:
         bands = (slice(0, -m), slice(-m, -s), slice(-s, None))
@@ -243,8 +236,8 @@ class WindowAttention(nn.Module):
             ``(batch_size * num_windows, M^2, C)``.
 
         Raises:
-            TypeError: if ``windows`` is not a floating tensor or ``mask`` not a bool tensor.
-            ValueError: if the shapes do not fit.
+            TypeError / ValueError: for a non-float ``windows``, a non-bool ``mask``, or shapes
+                that do not fit.
         """
         require_tensor("windows", windows)
         n = self.window_size**2
@@ -290,19 +283,14 @@ class SwinBlock(nn.Module):
         mlp_ratio: r, the MLP's width over C (Swin: 4).
 
     Raises:
-        TypeError: if an argument has the wrong type.
-        ValueError: if ``window_size < 1``, ``shift_size`` not in ``[0, window_size)``, or a size
-            is not positive.
+        TypeError / ValueError: for a wrong type, ``window_size < 1``, ``shift_size`` not in
+            ``[0, window_size)``, or a size that is not positive.
 
     Source: Liu et al. 2021, arXiv:2103.14030, sec. 3.1-3.2, eq. (3), fig. 3b.
     """
 
     def __init__(
-        self,
-        dim: int,
-        num_heads: int,
-        window_size: int = 7,
-        shift_size: int = 0,
+        self, dim: int, num_heads: int, window_size: int = 7, shift_size: int = 0,
         mlp_ratio: float = 4.0,
     ) -> None:
         super().__init__()
@@ -318,8 +306,8 @@ class SwinBlock(nn.Module):
         """``x``: ``(batch_size, height, width, C)``, sizes divisible by M; returns that shape.
 
         Raises:
-            TypeError: if ``x`` is not a floating tensor.
-            ValueError: if its shape does not fit (4-D, C channels, sizes divisible by M).
+            TypeError / ValueError: for a non-float ``x`` or a shape that does not fit (4-D,
+                C channels, sizes divisible by M).
         """
         _check_map("x", x, self.window_size)
         b, h, w, c = x.shape
@@ -333,9 +321,7 @@ class SwinBlock(nn.Module):
             mask = shifted_window_mask(h, w, m, s, device=x.device)  # (num_windows, m^2, m^2)
         y = self.attn(window_partition(y, m), mask)  # (b * num_windows, m * m, c)
         y = window_reverse(y, m, h, w)  # (b, h, w, c)
-        if s:
-            y = torch.roll(y, shifts=(s, s), dims=(1, 2))
-        x = x + y
+        x = x + (torch.roll(y, shifts=(s, s), dims=(1, 2)) if s else y)
         return x + self.mlp(self.norm2(x))  # (b, h, w, c)
 
 
@@ -361,8 +347,7 @@ class PatchMerging(nn.Module):
         """``(batch_size, H, W, C)`` with even H and W to ``(batch_size, H / 2, W / 2, 2C)``.
 
         Raises:
-            TypeError: if ``x`` is not a floating tensor.
-            ValueError: if it is not 4-D with even sizes and C channels.
+            TypeError / ValueError: for a non-float ``x``, or not 4-D, even-sized, C channels.
         """
         _check_map("x", x, 2)
         if x.shape[-1] * 4 != self.norm.normalized_shape[0]:
@@ -372,14 +357,9 @@ class PatchMerging(nn.Module):
 
 
 def swin_num_parameters(
-    embed_dim: int = 96,
-    depths: tuple[int, ...] = (2, 2, 6, 2),
-    num_heads: tuple[int, ...] = (3, 6, 12, 24),
-    window_size: int = 7,
-    num_classes: int = 1000,
-    patch_size: int = 4,
-    in_channels: int = 3,
-    mlp_ratio: int = 4,
+    embed_dim: int = 96, depths: tuple[int, ...] = (2, 2, 6, 2),
+    num_heads: tuple[int, ...] = (3, 6, 12, 24), window_size: int = 7, num_classes: int = 1000,
+    patch_size: int = 4, in_channels: int = 3, mlp_ratio: int = 4,
 ) -> int:
     """The parameter count of a Swin Transformer, in closed form (defaults: Swin-T).
 
@@ -395,21 +375,14 @@ def swin_num_parameters(
     Source: Liu et al. 2021, arXiv:2103.14030, sec. 3.3 and table 1 (Swin-T 28M, Swin-S 50M,
     Swin-B 88M parameters at 224 x 224 with M = 7).
     """
-    for name, value in (
-        ("embed_dim", embed_dim),
-        ("window_size", window_size),
-        ("num_classes", num_classes),
-        ("patch_size", patch_size),
-        ("in_channels", in_channels),
-        ("mlp_ratio", mlp_ratio),
-    ):
+    sizes = dict(embed_dim=embed_dim, window_size=window_size, num_classes=num_classes,
+                 patch_size=patch_size, in_channels=in_channels, mlp_ratio=mlp_ratio)
+    for name, value in sizes.items():
         require_positive_int(name, value)
     if not isinstance(depths, (tuple, list)) or not isinstance(num_heads, (tuple, list)):
         raise TypeError("depths and num_heads must be tuples of ints, one per stage")
     if len(depths) != len(num_heads) or not depths:
-        raise ValueError(
-            f"depths and num_heads must have one entry per stage, got {depths}, {num_heads}"
-        )
+        raise ValueError(f"depths and num_heads need one entry per stage: {depths}, {num_heads}")
     for d, h in zip(depths, num_heads):
         require_positive_int("depths", d)
         require_positive_int("num_heads", h)

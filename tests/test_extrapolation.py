@@ -64,11 +64,17 @@ def test_weights_are_kept_on_request_and_rows_sum_to_one():
 
 
 def test_training_learns_to_copy_the_previous_token():
-    torch.manual_seed(0)
-    net = au.PositionalLM(8, 32, 8, 1, "rope", max_len=32)
-    g = torch.Generator().manual_seed(0)
-    loss = au.train_lm(net, lambda n: au.copy_back_data(32, n, 8, 1, g), 16, 150, 1e-2)
-    test = torch.Generator().manual_seed(1)
-    accuracy = au.accuracy_by_length(net, lambda n: au.copy_back_data(32, n, 8, 1, test), [16])
-    assert loss < 0.1 and accuracy[0] > 0.95
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: more threads only wait for each other
+    try:
+        torch.manual_seed(0)
+        net = au.PositionalLM(8, 32, 8, 1, "rope", max_len=32)
+        g = torch.Generator().manual_seed(0)
+        loss = au.train_lm(net, lambda n: au.copy_back_data(16, n, 8, 1, g), 16, 80, 1e-2)
+        test = torch.Generator().manual_seed(1)
+        batches = lambda n: au.copy_back_data(32, n, 8, 1, test)  # noqa: E731
+        accuracy = au.accuracy_by_length(net, batches, [16])
+    finally:
+        torch.set_num_threads(threads)
+    assert loss < 0.1 and min(accuracy) > 0.95, (loss, accuracy)
     assert net.training  # accuracy_by_length restores the mode
