@@ -31,6 +31,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``positions``, ``windows``, ``swin``, ``extrapolation``: relative position biases, RoPE and
   ALiBi; sliding windows, the rolling cache and attention sinks; Swin's shifted windows; a tiny
   causal model with swappable positions for the length-extrapolation experiment (chapter 12)
+- ``explorers``: figures precomputed on a grid that a reader moves through on the static website
+  with no kernel (Vega-Lite through Altair), one per chapter
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -99,6 +101,25 @@ from .efficient import (
     flash_attention,
     linear_attention,
     online_softmax,
+)
+
+# explorers
+from .explorers import (
+    Explorer,
+    alignment_explorer,
+    channel_spatial_explorer,
+    cues_explorer,
+    dropdown,
+    efficient_explorer,
+    kernel_regression_explorer,
+    kv_cache_explorer,
+    make_explorer,
+    multihead_explorer,
+    non_local_explorer,
+    pick,
+    scoring_explorer,
+    slider,
+    zoo_explorer,
 )
 
 # --- positions and locality (chapter 12)
@@ -294,6 +315,22 @@ __all__ = [
     "flash_attention",
     "linear_attention",
     "online_softmax",
+    # explorers
+    "Explorer",
+    "alignment_explorer",
+    "channel_spatial_explorer",
+    "cues_explorer",
+    "dropdown",
+    "efficient_explorer",
+    "kernel_regression_explorer",
+    "kv_cache_explorer",
+    "make_explorer",
+    "multihead_explorer",
+    "non_local_explorer",
+    "pick",
+    "scoring_explorer",
+    "slider",
+    "zoo_explorer",
     # kernel_regression
     "KERNELS",
     "boxcar_kernel",

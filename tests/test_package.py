@@ -15,6 +15,7 @@ MODULES = [
     "data",
     "decoding",
     "efficient",
+    "explorers",
     "extrapolation",
     "kernel_regression",
     "kv_cache",
