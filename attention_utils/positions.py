@@ -243,8 +243,9 @@ def apply_rotary(
 
     i.e. ``(x[2p] + i x[2p+1]) * exp(i m theta_p)`` in complex form. A rotation keeps lengths, and
     ``R(m)^T R(n) = R(n - m)``, so ``apply_rotary(q, m) . apply_rotary(k, n)`` depends on m - n
-    only. Pair 0 turns by one radian per step, the last pair by about ``1 / base`` radian: the
-    base sets the longest wavelength (``2 pi base`` steps) that positions can be told apart by.
+    only. Pair 0 turns by one radian per step, the last pair by ``base^(-(d - 2) / d)`` radian
+    (close to ``1 / base`` only for wide heads): the base sets the longest wavelength,
+    ``2 pi base^((d - 2) / d)`` steps, that positions can be told apart by.
     Angles are computed in float64 and the result has ``x``'s dtype.
 
     Args:
