@@ -1787,6 +1787,9 @@ CASES += [
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(48,)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(32, 16)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(size=2), ValueError, "size must be"),
+    # explorers of Part III (chapter 12)
+    ("rope_explorer", lambda: au.rope_explorer(head_dim=15), ValueError, "head_dim must be"),
+    ("rope_explorer", lambda: au.rope_explorer(max_distance=8.0), TypeError, "max_distance must"),
 ]
 
 
