@@ -38,6 +38,9 @@ and later chapters import it. One module per topic, each with an explicit ``__al
   (chapter 10)
 - ``graphs``: graph attention (GAT, GATv2) and the graph convolution (GCN) (chapter 11)
 - ``memory``: end-to-end memory networks (chapter 11)
+- ``positions``, ``windows``, ``swin``, ``extrapolation``: relative position biases, RoPE and
+  ALiBi; sliding windows, the rolling cache and attention sinks; Swin's shifted windows; a tiny
+  causal model with swappable positions for the length-extrapolation experiment (chapter 12)
 - ``training``: the training loop the chapters share and the warm-up schedule
 - ``explorers``: figures precomputed on a grid that a reader moves through on the static website
   with no kernel (Vega-Lite through Altair), one per chapter
@@ -154,9 +157,17 @@ from .explorers import (
     multihead_explorer,
     non_local_explorer,
     pick,
+    rope_explorer,
     scoring_explorer,
     slider,
     zoo_explorer,
+)
+from .extrapolation import (
+    POSITION_METHODS,
+    PositionalLM,
+    accuracy_by_length,
+    copy_back_data,
+    train_lm,
 )
 from .graphs import (
     GraphAttention,
@@ -191,6 +202,15 @@ from .plotting import (
     plot_regression,
     show_heatmaps,
 )
+from .positions import (
+    ShawRelativePosition,
+    T5RelativeBias,
+    alibi_bias,
+    alibi_slopes,
+    apply_rotary,
+    relative_position_bucket,
+    relative_positions,
+)
 from .registry import (  # noqa: E402
     ATTENTION_MODULES,
     ATTENTION_PLACES,
@@ -217,6 +237,16 @@ from .seq2seq import (
     Seq2SeqAttentionDecoder,
     Seq2SeqDecoder,
     Seq2SeqEncoder,
+)
+from .swin import (
+    PatchMerging,
+    SwinBlock,
+    WindowAttention,
+    relative_position_index,
+    shifted_window_mask,
+    swin_num_parameters,
+    window_partition,
+    window_reverse,
 )
 from .training import (
     TrainingHistory,
@@ -268,12 +298,41 @@ from .vit import (
     VisionTransformer,
     vit_num_parameters,
 )
+from .windows import (
+    RollingKVCache,
+    sliding_window_attention,
+    sliding_window_mask,
+)
 
 __version__ = "0.1.0"
 
 # Explicit, module by module; tests/test_package.py checks that it is exactly the union of the
 # modules' own __all__ lists, with no name twice, and that every name a chapter uses is here.
 __all__ = [
+    # --- positions and locality (chapter 12): positions, swin, windows, extrapolation
+    "alibi_bias",
+    "alibi_slopes",
+    "apply_rotary",
+    "relative_position_bucket",
+    "relative_positions",
+    "ShawRelativePosition",
+    "T5RelativeBias",
+    "relative_position_index",
+    "shifted_window_mask",
+    "swin_num_parameters",
+    "window_partition",
+    "window_reverse",
+    "PatchMerging",
+    "SwinBlock",
+    "WindowAttention",
+    "sliding_window_attention",
+    "sliding_window_mask",
+    "RollingKVCache",
+    "POSITION_METHODS",
+    "accuracy_by_length",
+    "copy_back_data",
+    "train_lm",
+    "PositionalLM",
     # checks
     "check_shape",
     # core
@@ -344,6 +403,7 @@ __all__ = [
     "dropdown",
     "efficient_explorer",
     "graph_lookup_explorer",
+    "rope_explorer",
     "kernel_regression_explorer",
     "kv_cache_explorer",
     "make_explorer",

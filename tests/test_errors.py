@@ -53,6 +53,12 @@ def _train(**overrides):
     return au.train(**args)
 
 
+def _rolling_cache():
+    cache = au.RollingKVCache(2)
+    cache.append(torch.randn(2, 1, 3), torch.randn(2, 1, 3))
+    return cache
+
+
 def _seq2seq():
     encoder = au.Seq2SeqEncoder(10, 4, 8, 1)
     return au.EncoderDecoder(encoder, au.Seq2SeqAttentionDecoder(10, 4, 8, 1))
@@ -1898,6 +1904,238 @@ CASES = [
         ValueError,
         "single_fact_fraction must lie in \\[0, 1\\), and be 0 for task 1",
     ),
+    # --- positions and locality (chapter 12)
+    (
+        "relative_positions",
+        lambda: au.relative_positions(5, 3),
+        ValueError,
+        r"num_queries \(5\) must be <= num_keys",
+    ),
+    ("relative_positions", lambda: au.relative_positions(2.0, 3), TypeError, "num_queries"),
+    ("ShawRelativePosition", lambda: au.ShawRelativePosition(4, 0), ValueError, "max_distance"),
+    (
+        "ShawRelativePosition",
+        lambda: au.ShawRelativePosition(4, 2)(torch.randn(2, 3, 5), 3),
+        ValueError,
+        r"queries must have shape \(\.\.\., num_queries, 4\)",
+    ),
+    (
+        "relative_position_bucket",
+        lambda: au.relative_position_bucket(torch.zeros(3)),
+        TypeError,
+        "relative_position must be an integer tensor",
+    ),
+    (
+        "relative_position_bucket",
+        lambda: au.relative_position_bucket(torch.zeros(3, dtype=torch.long), num_buckets=3),
+        ValueError,
+        "num_buckets must be >= 2",
+    ),
+    (
+        "relative_position_bucket",
+        lambda: au.relative_position_bucket(torch.zeros(3, dtype=torch.long), max_distance=8),
+        ValueError,
+        "max_distance must be > 8",
+    ),
+    ("T5RelativeBias", lambda: au.T5RelativeBias(0), ValueError, "num_heads"),
+    ("T5RelativeBias", lambda: au.T5RelativeBias(2, bidirectional=1), TypeError, "bidirectional"),
+    (
+        "apply_rotary",
+        lambda: au.apply_rotary(torch.randn(2, 5, 7)),
+        ValueError,
+        "head_dim must be even",
+    ),
+    (
+        "apply_rotary",
+        lambda: au.apply_rotary(torch.randn(2, 5, 8), torch.arange(4)),
+        ValueError,
+        "positions of shape",
+    ),
+    ("apply_rotary", lambda: au.apply_rotary(torch.randn(5, 8), [0, 1]), TypeError, "positions"),
+    ("apply_rotary", lambda: au.apply_rotary(torch.randn(5, 8), base=0), ValueError, "base"),
+    ("apply_rotary", lambda: au.apply_rotary(torch.ones(5, 8, dtype=torch.long)), TypeError, "x"),
+    ("alibi_slopes", lambda: au.alibi_slopes(0), ValueError, "num_heads"),
+    ("alibi_slopes", lambda: au.alibi_slopes(2.0), TypeError, "num_heads"),
+    ("alibi_bias", lambda: au.alibi_bias(2, 4, 3), ValueError, "num_queries"),
+    ("alibi_bias", lambda: au.alibi_bias(2, 3, 3, dtype=torch.long), TypeError, "dtype"),
+    ("sliding_window_mask", lambda: au.sliding_window_mask(3, 3, 0), ValueError, "window"),
+    ("sliding_window_mask", lambda: au.sliding_window_mask(3, 3, 2, num_sinks=-1), ValueError,
+     "num_sinks"),
+    ("sliding_window_mask", lambda: au.sliding_window_mask(3, 3, 2, causal="no"), TypeError,
+     "causal"),
+    (
+        "sliding_window_attention",
+        lambda: au.sliding_window_attention(Q, K, V, window=0),
+        ValueError,
+        "window must be a positive int",
+    ),
+    (
+        "sliding_window_attention",
+        lambda: au.sliding_window_attention(K, Q, Q, window=2),
+        ValueError,
+        "queries .* must not outnumber keys",
+    ),
+    ("RollingKVCache", lambda: au.RollingKVCache(0), ValueError, "window"),
+    ("RollingKVCache", lambda: au.RollingKVCache(2, num_sinks=1.0), TypeError, "num_sinks"),
+    (
+        "RollingKVCache",
+        lambda: _rolling_cache().append(torch.randn(2, 1, 3, dtype=torch.float64),
+                                        torch.randn(2, 1, 3, dtype=torch.float64)),
+        TypeError,
+        "keys must have the cache's dtype",
+    ),
+    (
+        "RollingKVCache",
+        lambda: _rolling_cache().append(torch.randn(2, 1, 5), torch.randn(2, 1, 3)),
+        ValueError,
+        "do not fit the cached",
+    ),
+    ("RollingKVCache", lambda: au.RollingKVCache(2).attn_mask(), ValueError, "the cache is empty"),
+    (
+        "window_partition",
+        lambda: au.window_partition(torch.randn(1, 6, 6, 2), 0),
+        ValueError,
+        "window_size must be a positive int",
+    ),
+    (
+        "window_partition",
+        lambda: au.window_partition(torch.randn(1, 6, 7, 2), 3),
+        ValueError,
+        r"height and width \(6, 7\) must be divisible by window_size = 3",
+    ),
+    (
+        "window_partition",
+        lambda: au.window_partition(torch.randn(6, 6, 2), 3),
+        ValueError,
+        r"x must have shape \(batch_size, height, width, channels\)",
+    ),
+    (
+        "window_reverse",
+        lambda: au.window_reverse(torch.randn(3, 9, 2), 3, 6, 6),
+        ValueError,
+        "windows must have shape",
+    ),
+    ("window_reverse", lambda: au.window_reverse(torch.randn(4, 9, 2), 3, 6, 5), ValueError,
+     "divisible by window_size"),
+    (
+        "shifted_window_mask",
+        lambda: au.shifted_window_mask(8, 8, 4, 4),
+        ValueError,
+        "shift_size must be smaller than window_size = 4",
+    ),
+    ("shifted_window_mask", lambda: au.shifted_window_mask(8, 8, 0, 0), ValueError, "window_size"),
+    ("shifted_window_mask", lambda: au.shifted_window_mask(8, 9, 4, 2), ValueError, "divisible"),
+    ("relative_position_index", lambda: au.relative_position_index(0), ValueError, "window_size"),
+    ("WindowAttention", lambda: au.WindowAttention(6, 2, 4), ValueError, "num_heads"),
+    (
+        "WindowAttention",
+        lambda: au.WindowAttention(4, 2, 2)(torch.randn(2, 4, 4), torch.ones(1, 4, 4)),
+        TypeError,
+        "mask must be a bool tensor",
+    ),
+    (
+        "WindowAttention",
+        lambda: au.WindowAttention(4, 2, 2)(torch.randn(2, 5, 4)),
+        ValueError,
+        "windows must have shape",
+    ),
+    ("SwinBlock", lambda: au.SwinBlock(8, 2, window_size=0), ValueError, "window_size"),
+    (
+        "SwinBlock",
+        lambda: au.SwinBlock(8, 2, window_size=4, shift_size=4),
+        ValueError,
+        "shift_size must be smaller than window_size",
+    ),
+    ("SwinBlock", lambda: au.SwinBlock(8, 2, 4, shift_size=-1), ValueError, "shift_size"),
+    (
+        "SwinBlock",
+        lambda: au.SwinBlock(8, 2, window_size=4)(torch.randn(1, 8, 6, 8)),
+        ValueError,
+        "must be divisible by window_size = 4",
+    ),
+    (
+        "SwinBlock",
+        lambda: au.SwinBlock(8, 2, window_size=4)(torch.randn(1, 8, 8, 6)),
+        ValueError,
+        "x must have 8 channels",
+    ),
+    ("PatchMerging", lambda: au.PatchMerging(0), ValueError, "dim"),
+    ("PatchMerging", lambda: au.PatchMerging(4)(torch.randn(1, 5, 4, 4)), ValueError, "divisible"),
+    ("swin_num_parameters", lambda: au.swin_num_parameters(0), ValueError, "embed_dim"),
+    (
+        "swin_num_parameters",
+        lambda: au.swin_num_parameters(depths=(2, 2), num_heads=(3,)),
+        ValueError,
+        "one entry per stage",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "relative", 10),
+        ValueError,
+        "position must be one of",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 12, 4, 1, "rope", 10),
+        ValueError,
+        "num_heads .* even for rope",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.zeros(1, 11, dtype=torch.long)),
+        ValueError,
+        "max_len = 10",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.full((1, 3), 8)),
+        ValueError,
+        r"tokens must be ids in \[0, 8\)",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.zeros(1, 3)),
+        TypeError,
+        "tokens must be an integer tensor",
+    ),
+    (
+        "PositionalLM",
+        lambda: au.PositionalLM(8, 16, 4, 1, "none", 10)(torch.zeros(1, 3, dtype=torch.long),
+                                                          num_sinks=1),
+        ValueError,
+        "num_sinks needs a window",
+    ),
+    (
+        "copy_back_data",
+        lambda: au.copy_back_data(2, 4, 5, 4, torch.Generator()),
+        ValueError,
+        "offset",
+    ),
+    ("copy_back_data", lambda: au.copy_back_data(2, 4.0, 5, 1, None), TypeError, "num_steps"),
+    (
+        "accuracy_by_length",
+        lambda: au.accuracy_by_length(nn.Linear(2, 2), lambda n: None, [4]),
+        TypeError,
+        "net must be a PositionalLM",
+    ),
+    (
+        "accuracy_by_length",
+        lambda: au.accuracy_by_length(au.PositionalLM(8, 16, 4, 1, "none", 10), lambda n: 0, []),
+        ValueError,
+        "lengths must be a non-empty list",
+    ),
+    (
+        "train_lm",
+        lambda: au.train_lm(au.PositionalLM(8, 16, 4, 1, "none", 10), None, 4, 1, 0.1),
+        TypeError,
+        "make_batch must be a callable",
+    ),
+    (
+        "train_lm",
+        lambda: au.train_lm(au.PositionalLM(8, 16, 4, 1, "none", 10), lambda n: 0, 4, 1, -0.1),
+        ValueError,
+        "lr must be a positive",
+    ),
 ]
 
 # --- efficient attention and KV cache
@@ -2371,6 +2609,9 @@ CASES += [
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(48,)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(32, 16)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(size=2), ValueError, "size must be"),
+    # explorers of Part III (chapter 12)
+    ("rope_explorer", lambda: au.rope_explorer(head_dim=15), ValueError, "head_dim must be"),
+    ("rope_explorer", lambda: au.rope_explorer(max_distance=8.0), TypeError, "max_distance must"),
     # chapter 11's explorer (attention_utils/explorers/part3_graphs.py)
     ("graph_lookup_explorer", lambda: au.graph_lookup_explorer(num_keys=13), ValueError, "num_k"),
     ("graph_lookup_explorer", lambda: au.graph_lookup_explorer(num_keys=1), ValueError, "num_k"),
@@ -2412,6 +2653,7 @@ NOT_CALLED = {
     "MarkedNeighbourData",
     "PLACES",
     "PLACE_ADJECTIVES",
+    "POSITION_METHODS",
     "RegressionData",
     "RetrievalData",
     "TrainingHistory",

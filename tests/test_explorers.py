@@ -27,6 +27,7 @@ EXPLORERS = {
     # a smaller zoo than the default: every module is built and counted for each channel count
     "09": lambda: au.zoo_explorer(channels=(16, 32), size=4),
     "10": au.efficient_explorer,
+    "12": au.rope_explorer,
     "11": au.graph_lookup_explorer,
 }
 
@@ -125,3 +126,23 @@ def test_kernel_regression_explorer_uses_the_library():
         data.x_test.double(), data.x_train.double(), data.y_train.double(), 1.0, "gaussian"
     )
     assert torch.allclose(torch.tensor(row["y"], dtype=torch.float64), expected, atol=5e-4)
+
+
+def test_rope_explorer_is_apply_rotary_score_by_distance():
+    """Pair p's curve is cos(distance * base^(-2p/d)); the mean curve starts at 1."""
+    import math
+
+    explorer = au.rope_explorer(head_dim=8, max_distance=16)
+    pairs, means = explorer.spec["datasets"]["pairs"], explorer.spec["datasets"]["means"]
+    assert len(pairs) == 5 * 4 and len(means) == 5
+    row = next(r for r in pairs if r["log10_base"] == 2 and r["pair"] == 1)
+    theta = 100.0 ** (-2 / 8)
+    assert row["score"] == [round(math.cos(t * theta), 3) + 0.0 for t in row["distance"]]
+    assert all(m["score"][0] == 1.0 for m in means)
+
+
+def test_rope_explorer_mean_curve_as_chapter_12_says():
+    """Chapter 12's caption: base 10 back above 0.65 at distance 101; base 1e4 stays > -0.05."""
+    means = {m["log10_base"]: m["score"] for m in au.rope_explorer().spec["datasets"]["means"]}
+    assert means[1][101] > 0.65 and means[1][101] >= means[1][2]
+    assert min(means[4]) > -0.05

@@ -22,16 +22,19 @@ MODULES = [
     "efficient_linear",
     "explorers",
     "graphs",
+    "extrapolation",
     "kernel_regression",
     "kv_cache",
     "memory",
     "multihead",
     "plotting",
     "registry",
+    "positions",
     "resnet",
     "scoring",
     "selective_kernel",
     "seq2seq",
+    "swin",
     "training",
     "transformer",
     "transformer_decoder",
@@ -41,6 +44,7 @@ MODULES = [
     "vision",
     "vision_self_attention",
     "vit",
+    "windows",
 ]
 
 

@@ -2,8 +2,8 @@
 
 ``core`` holds the helper (:class:`Explorer`, :func:`slider`, :func:`dropdown`, :func:`pick`,
 :func:`make_explorer`); ``foundations`` the explorers of chapters 01-05, ``applications`` those of
-chapters 06-10, ``part3_graphs`` that of chapter 11. README, "Explorers", says how a chapter
-adds one.
+chapters 06-10, ``part3_graphs`` that of chapter 11, ``beyond`` that of chapter 12. README,
+"Explorers", says how a chapter adds one.
 """
 
 from .applications import (
@@ -13,6 +13,7 @@ from .applications import (
     non_local_explorer,
     zoo_explorer,
 )
+from .beyond import rope_explorer
 from .core import Explorer, dropdown, make_explorer, pick, slider
 from .foundations import (
     channel_spatial_explorer,
@@ -39,6 +40,7 @@ __all__ = [
     "multihead_explorer",
     "non_local_explorer",
     "pick",
+    "rope_explorer",
     "scoring_explorer",
     "slider",
     "zoo_explorer",
