@@ -28,6 +28,10 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward, linear
   attention (chapter 10)
 - ``training``: the training loop the chapters share
+- ``captioning``: Show, attend and tell with soft, hard (REINFORCE) and uniform attention (ch. 13)
+- ``explain``: attention rollout, map agreement, randomisation and adversarial attention (ch. 13)
+- ``attribution``: saliency and integrated gradients through Captum, deletion curves (ch. 13)
+- ``reinforce``: the score-function estimator and its moving-average baseline (ch. 13)
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -189,6 +193,28 @@ from .vit import (
     vit_num_parameters,
 )
 
+# isort: split
+# --- where the model looks (chapter 13) ---
+from .attribution import deletion_curve, integrated_gradients, random_ranking, saliency
+from .captioning import (
+    CaptionOutput,
+    ShowAttendTell,
+    caption_images,
+    caption_loss,
+    doubly_stochastic_penalty,
+    score_function_variance,
+)
+from .data import COLOURS, SCENE_WORDS, SHAPES, SceneData, scene_data
+from .explain import (
+    adversarial_attention,
+    attention_rollout,
+    js_divergence,
+    map_agreement,
+    randomized_copy,
+    rank_correlation,
+)
+from .reinforce import MovingAverageBaseline, reinforce_surrogate
+
 __version__ = "0.1.0"
 
 # Explicit, module by module; tests/test_package.py checks that it is exactly the union of the
@@ -330,4 +356,29 @@ __all__ = [
     "vit_num_parameters",
     "OutlookAttention",
     "VisionTransformer",
+    # --- where the model looks (chapter 13): attribution, captioning, data.scenes, explain,
+    # reinforce
+    "CaptionOutput",
+    "ShowAttendTell",
+    "caption_images",
+    "caption_loss",
+    "doubly_stochastic_penalty",
+    "score_function_variance",
+    "COLOURS",
+    "SCENE_WORDS",
+    "SHAPES",
+    "SceneData",
+    "scene_data",
+    "adversarial_attention",
+    "attention_rollout",
+    "deletion_curve",
+    "integrated_gradients",
+    "js_divergence",
+    "map_agreement",
+    "random_ranking",
+    "randomized_copy",
+    "rank_correlation",
+    "saliency",
+    "MovingAverageBaseline",
+    "reinforce_surrogate",
 ]

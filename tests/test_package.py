@@ -9,16 +9,20 @@ import attention_utils
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = [
+    "attribution",
+    "captioning",
     "checks",
     "cnn_attention",
     "cnn_spatial",
     "data",
     "decoding",
     "efficient",
+    "explain",
     "kernel_regression",
     "kv_cache",
     "multihead",
     "plotting",
+    "reinforce",
     "resnet",
     "scoring",
     "seq2seq",

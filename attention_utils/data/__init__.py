@@ -11,19 +11,21 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``translation``: English noun phrases into a toy French that reorders them, chapter 06 on
 - ``marks``: two coloured marks far apart on a small image, same colour or not, chapter 08
 - ``digits``: scikit-learn's bundled digits, randomly rotated, scaled and shifted, chapter 09
+- ``scenes``: two coloured shapes on a 3 x 3 grid and the caption that names them, chapter 13
 """
 
-from . import coreference, digits, marks, regression, retrieval, shapes, translation
+from . import coreference, digits, marks, regression, retrieval, scenes, shapes, translation
 from .coreference import *  # noqa: F403
 from .digits import *  # noqa: F403
 from .marks import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
+from .scenes import *  # noqa: F403
 from .shapes import *  # noqa: F403
 from .translation import *  # noqa: F403
 
 __all__ = sorted(
     name
-    for module in (coreference, digits, marks, regression, retrieval, shapes, translation)
+    for module in (coreference, digits, marks, regression, retrieval, scenes, shapes, translation)
     for name in module.__all__
 )
