@@ -159,9 +159,18 @@ def map_agreement(weights: torch.Tensor, true_index: torch.Tensor) -> tuple[floa
     return mass, pointing
 
 
+def _mid_ranks(x: torch.Tensor) -> torch.Tensor:
+    """Ranks along the last dimension, tied entries sharing the mean of their ranks."""
+    less = (x[..., None, :] < x[..., :, None]).sum(-1)  # (..., n): entries below each one
+    equal = (x[..., None, :] == x[..., :, None]).sum(-1)  # (..., n): itself and its ties
+    return less.double() + (equal.double() - 1) / 2
+
+
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Spearman's rank correlation of ``a`` and ``b`` along the last dimension (ties broken by
-    position), ``(...)``: 1 for the same order, about 0 for unrelated maps.
+    """Spearman's rank correlation of ``a`` and ``b`` along the last dimension, ``(...)``.
+
+    The Pearson correlation of the ranks, tied entries getting the mean of their ranks: 1 for the
+    same order, -1 for the reverse, about 0 for unrelated maps; 0 where a row is constant.
 
     Raises:
         TypeError / ValueError: for non-tensors, different shapes or fewer than 2 entries.
@@ -174,10 +183,10 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
             f"a and b must have the same shape with at least 2 entries in the last dimension, got "
             f"{tuple(a.shape)} and {tuple(b.shape)}"
         )
-    ra = a.argsort(-1).argsort(-1).double()  # ranks
-    rb = b.argsort(-1).argsort(-1).double()
+    ra, rb = _mid_ranks(a.detach()), _mid_ranks(b.detach())
     ra, rb = ra - ra.mean(-1, keepdim=True), rb - rb.mean(-1, keepdim=True)
-    return (ra * rb).sum(-1) / (ra.norm(dim=-1) * rb.norm(dim=-1))
+    norm = ra.norm(dim=-1) * rb.norm(dim=-1)
+    return torch.where(norm > 0, (ra * rb).sum(-1) / norm.clamp_min(1e-300), 0.0)
 
 
 def randomized_copy(model: nn.Module, seed: int = 0) -> nn.Module:

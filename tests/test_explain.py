@@ -73,6 +73,11 @@ def test_rank_correlation():
     assert rank_correlation(a, a).item() == pytest.approx(1.0)
     assert rank_correlation(a, -a).item() == pytest.approx(-1.0)
     assert rank_correlation(a, 2 * a + 1).item() == pytest.approx(1.0)
+    ties = torch.tensor([[0.0, 0.0, 0.0, 5.0]])  # mid-ranks 1, 1, 1, 3 (from 0)
+    other = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
+    # Pearson of (-0.5, -0.5, -0.5, 1.5) and (-1.5, -0.5, 0.5, 1.5): 3 / sqrt(3 * 5)
+    assert rank_correlation(ties, other).item() == pytest.approx(3 / 15**0.5)
+    assert rank_correlation(torch.ones(1, 4), other).item() == 0.0
 
 
 def test_randomized_copy_changes_every_parameter_and_nothing_else():
