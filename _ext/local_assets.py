@@ -1,4 +1,4 @@
-"""Serve MathJax, require.js and the Jupyter widget manager from the built site itself.
+"""Serve MathJax, require.js, the Jupyter widget manager and Vega from the built site itself.
 
 By default the website loads MathJax, require.js and ``@jupyter-widgets/html-manager`` from public
 CDNs, so a reader offline, in a classroom behind a firewall, or where those CDNs are blocked gets
@@ -10,7 +10,12 @@ raw ``$...$`` source and no widgets. This Sphinx extension (loaded through
    the lock file), then points Sphinx's ``mathjax_path`` and MyST-NB's ``nb_ipywidgets_js`` at
    copies under ``_static/``.
 2. On ``builder-inited`` it copies the files the pages need from ``node_modules`` into the build's
-   ``_static/`` folder (nothing is committed but ``package.json`` and its lock file).
+   ``_static/`` folder (nothing is committed but ``package.json`` and its lock file), Vega,
+   Vega-Lite and vega-embed included, under ``_static/vega/``.
+3. Every page loads ``_static/explorers.js``, which embeds the book's explorers (Vega-Lite charts
+   that ``attention_utils.explorers`` puts in cell outputs) with those local copies, and
+   ``widgets-static.css``/``.js``, which hide ipywidgets controls (dead without a kernel) and say
+   above each such output how to run it live.
 
 If npm is not available (a reader's machine without Node.js), the pages keep the CDN URLs and the
 build says so in an info message; a Sphinx warning would fail ``-W`` builds for no fault of the
@@ -36,6 +41,10 @@ ENV_VAR = "WHERE_TO_LOOK_LOCAL_ASSETS"
 MATHJAX_DIR = "mathjax"
 REQUIRE_JS = "requirejs/require.js"
 WIDGETS_DIR = "jupyter-widgets"
+VEGA_DIR = "vega"
+#: The UMD bundles of Vega, Vega-Lite and vega-embed (explorers.js loads them in this order).
+VEGA_BUNDLES = {name: f"{name}/build/{name}.min.js" for name in ("vega", "vega-lite", "vega-embed")}
+CDN = "https://cdn.jsdelivr.net/npm/"
 
 #: MathJax 3's combined TeX + MathML input, CommonHTML output component; it loads its fonts and
 #: any extension a page asks for (``\require``, the menu's accessibility tools) relative to itself.
@@ -86,6 +95,7 @@ def _missing_files(root: Path) -> list[str]:
         nm / "mathjax" / "es5" / MATHJAX_ENTRY,
         nm / "requirejs" / "require.js",
         nm / "@jupyter-widgets" / "html-manager" / "dist" / WIDGETS_ENTRY,
+        *(nm / bundle for bundle in VEGA_BUNDLES.values()),
     ]
     return [str(p.relative_to(root)) for p in needed if not p.is_file()]
 
@@ -109,8 +119,9 @@ def configure(app: Sphinx, config) -> None:
         problem = "node_modules lacks " + ", ".join(_missing_files(root))
     if problem is not None:
         message = (
-            f"[local_assets] {problem}; the site will load MathJax, require.js and the widget "
-            "manager from public CDNs (install Node.js and npm to serve them locally)"
+            f"[local_assets] {problem}; the site will load MathJax, require.js, the widget "
+            "manager and Vega (the explorers) from public CDNs (install Node.js and npm to serve "
+            "them locally)"
         )
         if mode == "require":
             raise ExtensionError(f"{message}. {ENV_VAR}=require makes this an error.")
@@ -128,7 +139,7 @@ def configure(app: Sphinx, config) -> None:
     }
     app.local_assets_served = True  # type: ignore[attr-defined]
     logger.info(
-        "[local_assets] MathJax, require.js and the widget manager are served from _static/"
+        "[local_assets] MathJax, require.js, the widget manager and Vega are served from _static/"
     )
 
 
@@ -159,7 +170,35 @@ def copy_assets(app: Sphinx) -> None:
     for font in dist.iterdir():
         if font.suffix in _WIDGETS_FONT_SUFFIXES:
             _copy_tree(font, static / WIDGETS_DIR / font.name)
-    logger.info("[local_assets] copied MathJax, require.js and the widget manager into _static/")
+    for name, bundle in VEGA_BUNDLES.items():
+        _copy_tree(nm / bundle, static / VEGA_DIR / f"{name}.min.js")
+    logger.info(
+        "[local_assets] copied MathJax, require.js, the widget manager and Vega into _static/"
+    )
+
+
+def _cdn_bundles(root: Path) -> dict[str, str]:
+    """The pinned Vega bundles on the CDN, for a build without npm (versions from package.json)."""
+    import json
+
+    pins = json.loads((root / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    return {
+        name: f"{CDN}{name}@{pins[name]}/{bundle.split('/', 1)[1]}"
+        for name, bundle in VEGA_BUNDLES.items()
+    }
+
+
+def add_site_scripts(app: Sphinx) -> None:
+    """Every page: explorers.js (embeds the explorers) and the static-widget CSS and note."""
+    attributes = {}
+    if not getattr(app, "local_assets_served", False):
+        import json
+
+        attributes["data-vega-cdn"] = json.dumps(_cdn_bundles(Path(app.confdir)))
+    # In <head>, not deferred: it must run before the cell outputs' own loaders (see its header).
+    app.add_js_file("explorers.js", priority=200, **attributes)
+    app.add_js_file("widgets-static.js", priority=200)
+    app.add_css_file("widgets-static.css")
 
 
 def dedupe_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
@@ -217,4 +256,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", page_scripts, priority=900)
     app.connect("html-page-context", dedupe_scripts, priority=901)
     app.connect("builder-inited", copy_assets)
+    app.connect("builder-inited", add_site_scripts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

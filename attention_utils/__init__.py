@@ -32,6 +32,8 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``explain``: attention rollout, map agreement, randomisation and adversarial attention (ch. 13)
 - ``attribution``: saliency and integrated gradients through Captum, deletion curves (ch. 13)
 - ``reinforce``: the score-function estimator and its moving-average baseline (ch. 13)
+- ``explorers``: figures precomputed on a grid that a reader moves through on the static website
+  with no kernel (Vega-Lite through Altair), one per chapter
 
 The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
 modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
@@ -100,6 +102,25 @@ from .efficient import (
     flash_attention,
     linear_attention,
     online_softmax,
+)
+
+# explorers
+from .explorers import (
+    Explorer,
+    alignment_explorer,
+    channel_spatial_explorer,
+    cues_explorer,
+    dropdown,
+    efficient_explorer,
+    kernel_regression_explorer,
+    kv_cache_explorer,
+    make_explorer,
+    multihead_explorer,
+    non_local_explorer,
+    pick,
+    scoring_explorer,
+    slider,
+    zoo_explorer,
 )
 from .kernel_regression import (
     KERNELS,
@@ -278,6 +299,22 @@ __all__ = [
     "flash_attention",
     "linear_attention",
     "online_softmax",
+    # explorers
+    "Explorer",
+    "alignment_explorer",
+    "channel_spatial_explorer",
+    "cues_explorer",
+    "dropdown",
+    "efficient_explorer",
+    "kernel_regression_explorer",
+    "kv_cache_explorer",
+    "make_explorer",
+    "multihead_explorer",
+    "non_local_explorer",
+    "pick",
+    "scoring_explorer",
+    "slider",
+    "zoo_explorer",
     # kernel_regression
     "KERNELS",
     "boxcar_kernel",

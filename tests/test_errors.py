@@ -1708,6 +1708,88 @@ CASES = [
 ]
 
 
+# explorers (attention_utils/explorers): the helper and one explorer per chapter
+_SPEC = {"params": [{"name": "h", "value": 1, "bind": {"input": "range"}}]}
+CASES += [
+    ("Explorer", lambda: au.Explorer([], "x", ["h"]), TypeError, "spec must be a dict"),
+    ("Explorer", lambda: au.Explorer(_SPEC, 3, ["h"]), TypeError, "name must be a string"),
+    ("Explorer", lambda: au.Explorer(_SPEC, "", ["h"]), ValueError, "name must not be empty"),
+    ("Explorer", lambda: au.Explorer(_SPEC, "x", "h"), TypeError, "controls must be a sequence"),
+    ("Explorer", lambda: au.Explorer(_SPEC, "x", ["w"]), ValueError, "controls must name bound"),
+    (
+        "Explorer",
+        lambda: au.Explorer({**_SPEC, "datasets": {"d": ["x" * 300_000]}}, "x", ["h"]),
+        ValueError,
+        "keep it under MAX_DATA_BYTES",
+    ),
+    ("slider", lambda: au.slider(3, [0, 1]), TypeError, "name must be a string"),
+    ("slider", lambda: au.slider("a b", [0, 1]), ValueError, "name must be an identifier"),
+    ("slider", lambda: au.slider("h", ["0", "1"]), TypeError, "values must be numbers"),
+    ("slider", lambda: au.slider("h", [1]), ValueError, "values must hold at least two"),
+    ("slider", lambda: au.slider("h", [0, 1, 3]), ValueError, "values must be evenly spaced"),
+    ("slider", lambda: au.slider("h", [0, 1], value=0.5), ValueError, "value must be one of"),
+    ("dropdown", lambda: au.dropdown(None, ["a", "b"]), TypeError, "name must be a string"),
+    ("dropdown", lambda: au.dropdown("k", ["a"]), ValueError, "options must hold at least two"),
+    ("dropdown", lambda: au.dropdown("k", ["a", "b"], value="c"), ValueError, "value must be one"),
+    ("pick", lambda: au.pick(1), TypeError, "name must be a string"),
+    ("pick", lambda: au.pick("h", field="a-b"), ValueError, "field must be an identifier"),
+    ("make_explorer", lambda: au.make_explorer({}, "x", ["h"], {}), TypeError, "chart must be"),
+    (
+        "make_explorer",
+        lambda: au.make_explorer(_chart(), "x", ["h"], {"d": {}}),
+        TypeError,
+        "datasets must be a dict",
+    ),
+    (
+        "make_explorer",
+        lambda: au.make_explorer(_chart(), "x", ["h"], {}, width=0),
+        ValueError,
+        "width must be",
+    ),
+    ("cues_explorer", lambda: au.cues_explorer(num_keys=1), ValueError, "num_keys must be"),
+    ("cues_explorer", lambda: au.cues_explorer(num_keys=2.0), TypeError, "num_keys must be"),
+    (
+        "kernel_regression_explorer",
+        lambda: au.kernel_regression_explorer(n_train=0),
+        ValueError,
+        "n_train",
+    ),
+    ("scoring_explorer", lambda: au.scoring_explorer(num_keys=17), ValueError, "num_keys must"),
+    ("scoring_explorer", lambda: au.scoring_explorer(seed="0"), TypeError, "seed must be"),
+    ("multihead_explorer", lambda: au.multihead_explorer(num_heads=3), ValueError, "num_heads"),
+    ("multihead_explorer", lambda: au.multihead_explorer(seed=0.5), TypeError, "seed must be"),
+    (
+        "channel_spatial_explorer",
+        lambda: au.channel_spatial_explorer(channels=5),
+        ValueError,
+        "channels must be even",
+    ),
+    (
+        "channel_spatial_explorer",
+        lambda: au.channel_spatial_explorer(size=4),
+        ValueError,
+        "size must be",
+    ),
+    ("alignment_explorer", lambda: au.alignment_explorer(max_len=21), ValueError, "max_len must"),
+    ("alignment_explorer", lambda: au.alignment_explorer(width=0), ValueError, "width must be"),
+    ("efficient_explorer", lambda: au.efficient_explorer(head_dim=4), ValueError, "head_dim must"),
+    ("efficient_explorer", lambda: au.efficient_explorer(head_dim="64"), TypeError, "head_dim"),
+    ("kv_cache_explorer", lambda: au.kv_cache_explorer(num_steps=1), ValueError, "num_steps"),
+    ("kv_cache_explorer", lambda: au.kv_cache_explorer(seed=None), TypeError, "seed must be"),
+    ("non_local_explorer", lambda: au.non_local_explorer(size=15), ValueError, "size must be"),
+    ("non_local_explorer", lambda: au.non_local_explorer(size=8.0), TypeError, "size must be"),
+    ("zoo_explorer", lambda: au.zoo_explorer(channels=(48,)), ValueError, "channels must be"),
+    ("zoo_explorer", lambda: au.zoo_explorer(channels=(32, 16)), ValueError, "channels must be"),
+    ("zoo_explorer", lambda: au.zoo_explorer(size=2), ValueError, "size must be"),
+]
+
+
+def _chart():
+    import altair as alt
+
+    return alt.Chart(alt.Data(name="d")).mark_point().add_params(au.slider("h", [0, 1]))
+
+
 @pytest.mark.parametrize(
     ("name", "call", "error", "pattern"),
     CASES,

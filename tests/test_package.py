@@ -18,6 +18,7 @@ MODULES = [
     "decoding",
     "efficient",
     "explain",
+    "explorers",
     "kernel_regression",
     "kv_cache",
     "multihead",

@@ -11,7 +11,11 @@ is opened, then the search page, and on each page the test checks:
   ``\\(...\\)`` or ``\\[...\\]`` source is left in the text; outside code the text holds no ``$``
   and no TeX control sequence (``\\_``, ``\\texttt``), and the rendered maths shows no backslash
   and no MathJax error (text-mode ``\\texttt{num\\_hiddens}`` shows its backslash);
-- every image has loaded; every embedded widget has been rendered;
+- every image has loaded; every embedded widget has been rendered, and no ipywidgets control
+  (slider, drop-down, button) is visible: without a kernel it would be dead, so
+  ``_ext/static/widgets-static.css`` hides it and a line says how to run the cell live;
+- every explorer (``attention_utils.explorers``) renders, and moving each of its controls changes
+  the drawn chart (``EXPLORER_CHAPTERS`` lists the chapters that must have one);
 - every internal link points at a page that exists, and at an anchor that exists on it;
 - the previous/next links follow the table of contents, and clicking "next" gets there;
 - chapters: launch buttons (Binder, Colab, Thebe live code) for this repository, a download of the
@@ -359,6 +363,133 @@ def check_widgets(page) -> int:
     return expected
 
 
+#: Chapters whose explorer must be on the page (both editions) and must work; a chapter listed
+#: here without one fails. Add a chapter when its explorer cell lands (README, "Explorers").
+EXPLORER_CHAPTERS = {"chapters/01_attention_cues", "chapters/02_nadaraya_watson"}
+
+EXPLORER_CONTROLS_JS = """
+(div) => Array.from(div.querySelectorAll('.vega-bindings input[type=range], .vega-bindings select'))
+    .map((el, i) => {
+      el.dataset.explorerControl = String(i);
+      return {i, kind: el.tagName === 'SELECT' ? 'select' : 'range', name: el.name || '',
+              value: el.value, min: el.min, max: el.max, step: el.step,
+              options: el.tagName === 'SELECT' ? Array.from(el.options).map(o => o.value) : []};
+    })
+"""
+
+MOVE_RANGE_JS = """
+(el, value) => {
+  el.value = value;
+  el.dispatchEvent(new Event('input', {bubbles: true}));
+  el.dispatchEvent(new Event('change', {bubbles: true}));
+  return el.value;
+}
+"""
+
+
+def _other_values(control: dict) -> list[str]:
+    """Values of the control other than its current one: a drop-down's other options, a slider's
+    far end, then its near end and its middle (a control may depend on another: a decoding step
+    beyond a short source shows the last step)."""
+    if control["kind"] == "select":
+        return [o for o in control["options"] if o != control["value"]]
+    lo, hi, now = float(control["min"]), float(control["max"]), float(control["value"])
+    step = float(control["step"] or 1)
+    middle = lo + round((hi - lo) / 2 / step) * step
+    ends = (
+        [control["max"], control["min"]]
+        if hi - now >= now - lo
+        else [control["min"], control["max"]]
+    )
+    return [v for v in [*ends, f"{middle:g}"] if float(v) != now]
+
+
+def check_explorers(page, doc: str, edition: str = "en") -> list[str]:
+    """Every explorer on the page renders, and each of its controls changes the drawn chart.
+
+    For each control the chart's SVG is read before and after the move (a slider to its far end,
+    a drop-down to another option) and must differ; a screenshot of the explorer is saved before
+    and after under ``_build/screenshots/explorers/``. Returns the names of the explorers found.
+    """
+    divs = page.locator("div.where-to-look-explorer")
+    names = []
+    folder = SCREENSHOTS / "explorers" / edition
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(divs.count()):
+        div = divs.nth(i)
+        name = div.get_attribute("data-explorer")
+        names.append(name)
+        div.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "el => el.dataset.rendered === 'true' && el.querySelector('svg')",
+            arg=div.element_handle(),
+        )
+        controls = div.evaluate(EXPLORER_CONTROLS_JS)
+        expected = (div.get_attribute("data-controls") or "").split()
+        assert len(controls) == len(expected) >= 1, (
+            f"{doc}: explorer {name} shows {len(controls)} controls, its spec binds {expected}"
+        )
+        stem = f"{Path(doc).name}__{name}"
+        div.screenshot(path=str(folder / f"{stem}__before.png"))
+        for control in controls:
+            element = div.locator(f'[data-explorer-control="{control["i"]}"]')
+            for target in _other_values(control):
+                before = div.evaluate("el => el.querySelector('svg').outerHTML")
+                if control["kind"] == "select":
+                    element.select_option(target)
+                else:
+                    element.evaluate(MOVE_RANGE_JS, target)
+                try:
+                    page.wait_for_function(
+                        "([el, old]) => el.querySelector('svg').outerHTML !== old",
+                        arg=[div.element_handle(), before],
+                        timeout=5_000,
+                    )
+                    break
+                except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try the next value
+                    continue
+            else:
+                raise AssertionError(
+                    f"{doc}: moving {control['name'] or control['i']} of explorer {name} to any "
+                    f"of {_other_values(control)} did not change its chart"
+                )
+            div.screenshot(path=str(folder / f"{stem}__after_{control['i']}.png"))
+    return names
+
+
+WIDGET_CONTROLS_JS = """
+() => {
+  const controls = Array.from(document.querySelectorAll(
+      'article .jupyter-widgets input, article .jupyter-widgets select, '
+      + 'article .jupyter-widgets button, article .jupyter-widgets textarea, '
+      + 'article .jupyter-widgets.widget-slider, article .jupyter-widgets.widget-dropdown, '
+      + 'article .jupyter-widgets.widget-text, article .jupyter-widgets.widget-checkbox'));
+  const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  const outputs = new Set(controls.map(e => e.closest('.cell_output')).filter(Boolean));
+  const noted = Array.from(outputs).filter(o => {
+    const note = o.querySelector('.where-to-look-static-note');
+    return note && shown(note);
+  });
+  return {visible: controls.filter(shown).map(e => e.outerHTML.slice(0, 120)),
+          outputs: outputs.size, noted: noted.length};
+}
+"""
+
+
+def check_no_live_widget_controls(page) -> int:
+    """No ipywidgets control is visible (each needs a kernel), and every output that holds one
+    says how to run it live (``_ext/static/widgets-static.*``). Returns the number of outputs."""
+    result = page.evaluate(WIDGET_CONTROLS_JS)
+    assert not result["visible"], (
+        f"ipywidgets controls visible on the static page: {result['visible'][:3]}"
+    )
+    assert result["noted"] == result["outputs"], (
+        f"{result['outputs'] - result['noted']} widget outputs without the line that says how to "
+        "run them live"
+    )
+    return result["outputs"]
+
+
 class _IdParser(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
@@ -499,6 +630,7 @@ def test_page(doc, edition, visit, server):
     check_maths(page)
     n_images = check_images(page)
     n_widgets = check_widgets(page)
+    check_no_live_widget_controls(page)
     check_internal_links(page, server)
     if doc in CHAPTERS:
         assert n_images > 0, "every chapter shows at least one figure"
@@ -529,6 +661,28 @@ def test_page(doc, edition, visit, server):
         assert page.locator("article h1").count() == 1
     else:
         assert next_link.count() == 0
+
+
+def test_explorer_chapters_exist():
+    """EXPLORER_CHAPTERS names chapters of the book; the ones not yet in it are listed here."""
+    assert EXPLORER_CHAPTERS <= set(CHAPTERS), EXPLORER_CHAPTERS - set(CHAPTERS)
+    without = [d for d in CHAPTERS if d not in EXPLORER_CHAPTERS]
+    print("chapters without an explorer yet:", ", ".join(without) or "none")
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_chapter_explorers(doc, edition, visit):
+    """Each explorer renders offline and every control changes its chart (screenshots before and
+    after under _build/screenshots/explorers/); a chapter of EXPLORER_CHAPTERS must have one."""
+    v = visit()
+    page = v.open(f"{EDITIONS[edition]}{doc}.html")
+    names = check_explorers(page, doc, edition)
+    v.assert_clean()
+    if doc in EXPLORER_CHAPTERS:
+        assert names, f"{doc} is in EXPLORER_CHAPTERS but its page has no explorer"
+    elif not names:
+        pytest.skip(f"{doc} has no explorer yet (add it to EXPLORER_CHAPTERS when it has one)")
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
@@ -727,6 +881,14 @@ def test_local_assets_fall_back_without_npm(tmp_path, monkeypatch):
     with pytest.raises(local_assets.ExtensionError, match="npm was not found"):
         configure()
 
+    # Without npm the explorers load the versions package.json pins, from the CDN.
+    bundles = local_assets._cdn_bundles(ROOT)
+    pins = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    assert bundles == {
+        name: f"https://cdn.jsdelivr.net/npm/{name}@{pins[name]}/build/{name}.min.js"
+        for name in ("vega", "vega-lite", "vega-embed")
+    }
+
 
 def test_built_site_serves_its_own_javascript(site):
     """The built pages name local MathJax, require.js and widget manager, and the files exist."""
@@ -735,9 +897,13 @@ def test_built_site_serves_its_own_javascript(site):
         "_static/mathjax/tex-mml-chtml.js",
         "_static/requirejs/require.js",
         "_static/jupyter-widgets/embed-amd.js",
+        "_static/explorers.js",
     ):
         assert f'src="../{asset}' in chapter, (
             f"{asset} is not what the page loads (built without npm?)"
         )
         assert (site / asset).is_file()
     assert not re.search(r'<script[^>]+src="https?://', chapter), "no script from another host"
+    for bundle in ("vega", "vega-lite", "vega-embed"):
+        assert (site / "_static" / "vega" / f"{bundle}.min.js").is_file(), f"{bundle} is served"
+        assert (site / "zh" / "_static" / "vega" / f"{bundle}.min.js").is_file()
