@@ -234,6 +234,7 @@ from .explain import (
     randomized_copy,
     rank_correlation,
 )
+from .explorers import rollout_explorer  # the explorer of chapter 13
 from .reinforce import MovingAverageBaseline, reinforce_surrogate
 
 __version__ = "0.1.0"
@@ -413,6 +414,7 @@ __all__ = [
     "js_divergence",
     "map_agreement",
     "random_ranking",
+    "rollout_explorer",
     "randomized_copy",
     "rank_correlation",
     "saliency",

@@ -1781,6 +1781,10 @@ CASES += [
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(48,)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(channels=(32, 16)), ValueError, "channels must be"),
     ("zoo_explorer", lambda: au.zoo_explorer(size=2), ValueError, "size must be"),
+    # explorer of chapter 13 (where the model looks)
+    ("rollout_explorer", lambda: au.rollout_explorer(num_tokens=17), ValueError, "num_tokens"),
+    ("rollout_explorer", lambda: au.rollout_explorer(num_layers=0), ValueError, "num_layers"),
+    ("rollout_explorer", lambda: au.rollout_explorer(seed=1.5), TypeError, "seed must be"),
 ]
 
 

@@ -2,7 +2,8 @@
 
 ``core`` holds the helper (:class:`Explorer`, :func:`slider`, :func:`dropdown`, :func:`pick`,
 :func:`make_explorer`); ``foundations`` the explorers of chapters 01-05, ``applications`` those of
-chapters 06-10. README, "Explorers", says how a chapter adds one.
+chapters 06-10,
+``part3_explain`` that of chapter 13. README, "Explorers", says how a chapter adds one.
 """
 
 from .applications import (
@@ -20,6 +21,7 @@ from .foundations import (
     multihead_explorer,
     scoring_explorer,
 )
+from .part3_explain import rollout_explorer
 
 __all__ = [
     "Explorer",
@@ -34,6 +36,7 @@ __all__ = [
     "multihead_explorer",
     "non_local_explorer",
     "pick",
+    "rollout_explorer",
     "scoring_explorer",
     "slider",
     "zoo_explorer",
