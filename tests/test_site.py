@@ -365,7 +365,11 @@ def check_widgets(page) -> int:
 
 #: Chapters whose explorer must be on the page (both editions) and must work; a chapter listed
 #: here without one fails. Add a chapter when its explorer cell lands (README, "Explorers").
-EXPLORER_CHAPTERS = {"chapters/01_attention_cues", "chapters/02_nadaraya_watson"}
+EXPLORER_CHAPTERS = {
+    "chapters/01_attention_cues",
+    "chapters/02_nadaraya_watson",
+    "chapters/13_where_does_the_model_look",
+}
 
 EXPLORER_CONTROLS_JS = """
 (div) => Array.from(div.querySelectorAll('.vega-bindings input[type=range], .vega-bindings select'))
