@@ -41,6 +41,10 @@ and later chapters import it. One module per topic, each with an explicit ``__al
 - ``positions``, ``windows``, ``swin``, ``extrapolation``: relative position biases, RoPE and
   ALiBi; sliding windows, the rolling cache and attention sinks; Swin's shifted windows; a tiny
   causal model with swappable positions for the length-extrapolation experiment (chapter 12)
+- ``captioning``: Show, attend and tell with soft, hard (REINFORCE) and uniform attention (ch. 13)
+- ``explain``: attention rollout, map agreement, randomisation and adversarial attention (ch. 13)
+- ``attribution``: saliency and integrated gradients through Captum, deletion curves (ch. 13)
+- ``reinforce``: the score-function estimator and its moving-average baseline (ch. 13)
 - ``training``: the training loop the chapters share and the warm-up schedule
 - ``explorers``: figures precomputed on a grid that a reader moves through on the static website
   with no kernel (Vega-Lite through Altair), one per chapter
@@ -304,6 +308,29 @@ from .windows import (
     sliding_window_mask,
 )
 
+# isort: split
+# --- where the model looks (chapter 13) ---
+from .attribution import deletion_curve, integrated_gradients, random_ranking, saliency
+from .captioning import (
+    CaptionOutput,
+    ShowAttendTell,
+    caption_images,
+    caption_loss,
+    doubly_stochastic_penalty,
+    score_function_variance,
+)
+from .data import COLOURS, SCENE_WORDS, SHAPES, SceneData, scene_data
+from .explain import (
+    adversarial_attention,
+    attention_rollout,
+    js_divergence,
+    map_agreement,
+    randomized_copy,
+    rank_correlation,
+)
+from .explorers import rollout_explorer  # the explorer of chapter 13
+from .reinforce import MovingAverageBaseline, reinforce_surrogate
+
 __version__ = "0.1.0"
 
 # Explicit, module by module; tests/test_package.py checks that it is exactly the union of the
@@ -515,4 +542,30 @@ __all__ = [
     "GraphConvolution",
     "MemoryNetwork",
     "position_encoding",
+    # --- where the model looks (chapter 13): attribution, captioning, data.scenes, explain,
+    # reinforce
+    "CaptionOutput",
+    "ShowAttendTell",
+    "caption_images",
+    "caption_loss",
+    "doubly_stochastic_penalty",
+    "score_function_variance",
+    "COLOURS",
+    "SCENE_WORDS",
+    "SHAPES",
+    "SceneData",
+    "scene_data",
+    "adversarial_attention",
+    "attention_rollout",
+    "deletion_curve",
+    "integrated_gradients",
+    "js_divergence",
+    "map_agreement",
+    "random_ranking",
+    "rollout_explorer",
+    "randomized_copy",
+    "rank_correlation",
+    "saliency",
+    "MovingAverageBaseline",
+    "reinforce_surrogate",
 ]

@@ -2136,6 +2136,238 @@ CASES = [
         ValueError,
         "lr must be a positive",
     ),
+    # --- where the model looks (chapter 13): scenes, captioning, explain, attribution
+    ("scene_data", lambda: au.scene_data(num_scenes=0), ValueError, "num_scenes must be"),
+    ("scene_data", lambda: au.scene_data(cell_size=4), ValueError, "cell_size must be an int >= 5"),
+    ("scene_data", lambda: au.scene_data(seed="0"), TypeError, "seed must be an int"),
+    ("ShowAttendTell", lambda: au.ShowAttendTell(11, "sharp"), ValueError, "attention must be"),
+    ("ShowAttendTell", lambda: au.ShowAttendTell(11.0), TypeError, "vocab_size must be"),
+    (
+        "ShowAttendTell",
+        lambda: au.ShowAttendTell(11, image_size=20),
+        ValueError,
+        "image_size must be divisible by patch_size",
+    ),
+    ("ShowAttendTell", lambda: au.ShowAttendTell(11, soft_mix=2), ValueError, "soft_mix must"),
+    (
+        "ShowAttendTell",
+        lambda: au.ShowAttendTell(11)(torch.zeros(2, 3, 16, 16), LONG[:, :2]),
+        ValueError,
+        r"images must have shape \(batch_size, 3, 24, 24\)",
+    ),
+    (
+        "ShowAttendTell",
+        lambda: au.ShowAttendTell(11)(torch.zeros(2, 3, 24, 24), LONG * 11),
+        ValueError,
+        r"tokens must lie in \[0, 11\)",
+    ),
+    (
+        "ShowAttendTell",
+        lambda: au.ShowAttendTell(11)(torch.zeros(2, 3, 24, 24), LONG.float()),
+        TypeError,
+        "tokens must be a long tensor",
+    ),
+    (
+        "caption_images",
+        lambda: au.caption_images(nn.Linear(2, 2), torch.zeros(1, 3, 24, 24), 1, 6),
+        TypeError,
+        "net must be a ShowAttendTell",
+    ),
+    (
+        "caption_images",
+        lambda: au.caption_images(au.ShowAttendTell(11), torch.zeros(1, 3, 24, 24), 11, 6),
+        ValueError,
+        r"bos must lie in \[0, 11\)",
+    ),
+    (
+        "caption_images",
+        lambda: au.caption_images(au.ShowAttendTell(11), torch.zeros(1, 3, 24, 24), 1, 0),
+        ValueError,
+        "num_steps must be a positive int",
+    ),
+    ("caption_loss", lambda: au.caption_loss(torch.zeros(2, 3, 4), LONG), TypeError, "output must"),
+    (
+        "caption_loss",
+        lambda: au.caption_loss(au.CaptionOutput(torch.zeros(2, 3, 4), Q), LONG[:, :2]),
+        ValueError,
+        r"targets must have shape \(2, 3\)",
+    ),
+    (
+        "caption_loss",
+        lambda: au.caption_loss(au.CaptionOutput(torch.zeros(2, 3, 4), Q), LONG, penalty=-1.0),
+        ValueError,
+        "penalty must be >= 0",
+    ),
+    (
+        "doubly_stochastic_penalty",
+        lambda: au.doubly_stochastic_penalty(torch.ones(2, 3)),
+        ValueError,
+        "weights must be",
+    ),
+    ("doubly_stochastic_penalty", lambda: au.doubly_stochastic_penalty(LONG), TypeError, "weights"),
+    (
+        "reinforce_surrogate",
+        lambda: au.reinforce_surrogate(torch.zeros(3), torch.zeros(4)),
+        ValueError,
+        "reward must have the shape of log_prob",
+    ),
+    (
+        "reinforce_surrogate",
+        lambda: au.reinforce_surrogate(torch.zeros(3), torch.zeros(3), baseline="b"),
+        TypeError,
+        "baseline must be a real number",
+    ),
+    (
+        "reinforce_surrogate",
+        lambda: au.reinforce_surrogate(torch.zeros(3), torch.zeros(3), baseline=torch.zeros(2)),
+        ValueError,
+        "baseline must broadcast",
+    ),
+    ("MovingAverageBaseline", lambda: au.MovingAverageBaseline(1.0), ValueError, "decay must"),
+    (
+        "score_function_variance",
+        lambda: au.score_function_variance(
+            au.ShowAttendTell(11), torch.zeros(2, 3, 24, 24), LONG, 0.0
+        ),
+        ValueError,
+        "net must use hard attention",
+    ),
+    (
+        "score_function_variance",
+        lambda: au.score_function_variance(
+            au.ShowAttendTell(11, "hard"), torch.zeros(2, 3, 24, 24), LONG, 0.0, num_samples=1
+        ),
+        ValueError,
+        "num_samples must be an int >= 2",
+    ),
+    ("attention_rollout", lambda: au.attention_rollout(Q), TypeError, "attentions must be a list"),
+    ("attention_rollout", lambda: au.attention_rollout([]), ValueError, "attentions must hold"),
+    (
+        "attention_rollout",
+        lambda: au.attention_rollout([torch.full((1, 2, 3, 4), 0.25)]),
+        ValueError,
+        r"attentions\[0\] must have shape \(batch_size, num_heads, num_tokens, num_tokens\)",
+    ),
+    (
+        "attention_rollout",
+        lambda: au.attention_rollout(
+            [torch.full((1, 2, 3, 3), 1 / 3), torch.full((1, 2, 4, 4), 0.25)]
+        ),
+        ValueError,
+        r"attentions\[1\] has shape \(1, 2, 4, 4\), which does not match",
+    ),
+    (
+        "attention_rollout",
+        lambda: au.attention_rollout([torch.ones(1, 2, 3, 3)]),
+        ValueError,
+        r"every row of attentions\[0\] must sum to 1",
+    ),
+    (
+        "attention_rollout",
+        lambda: au.attention_rollout([torch.full((1, 1, 2, 2), 0.5)], residual=1.0),
+        ValueError,
+        "residual must be a probability",
+    ),
+    (
+        "js_divergence",
+        lambda: au.js_divergence(torch.full((2, 2), 0.5), torch.full((2, 4), 0.25)),
+        ValueError,
+        "q must have the shape of p",
+    ),
+    ("js_divergence", lambda: au.js_divergence(torch.ones(2, 2), torch.ones(2, 2)), ValueError,
+     "every row of p must sum to 1"),
+    (
+        "map_agreement",
+        lambda: au.map_agreement(torch.full((2, 3), 1 / 3), torch.tensor([0, 1, 2])),
+        ValueError,
+        r"true_index must have shape \(2,\)",
+    ),
+    (
+        "map_agreement",
+        lambda: au.map_agreement(torch.full((2, 3), 1 / 3), torch.tensor([-1, -1])),
+        ValueError,
+        "true_index marks no row",
+    ),
+    (
+        "map_agreement",
+        lambda: au.map_agreement(torch.full((2, 3), 1 / 3), torch.tensor([0.0, 1.0])),
+        TypeError,
+        "true_index must be a long tensor",
+    ),
+    ("rank_correlation", lambda: au.rank_correlation(Q, K), ValueError, "a and b must have"),
+    ("rank_correlation", lambda: au.rank_correlation([1, 2], Q), TypeError, "a must be a tensor"),
+    ("randomized_copy", lambda: au.randomized_copy("net"), TypeError, "model must be"),
+    ("randomized_copy", lambda: au.randomized_copy(nn.Linear(2, 2), 0.5), TypeError, "seed must"),
+    (
+        "adversarial_attention",
+        lambda: au.adversarial_attention(lambda w: w, torch.ones(2, 3)),
+        ValueError,
+        "every row of weights must sum to 1",
+    ),
+    (
+        "adversarial_attention",
+        lambda: au.adversarial_attention(lambda w: w, torch.full((2, 2), 0.5), epsilon=0.0),
+        ValueError,
+        "epsilon must be positive",
+    ),
+    (
+        "adversarial_attention",
+        lambda: au.adversarial_attention("decode", torch.full((2, 2), 0.5)),
+        TypeError,
+        "decode must be callable",
+    ),
+    ("random_ranking", lambda: au.random_ranking(0, 3), ValueError, "batch_size must be"),
+    ("random_ranking", lambda: au.random_ranking(2, 3.0), TypeError, "num_features must be"),
+    (
+        "deletion_curve",
+        lambda: au.deletion_curve(lambda keep: keep.sum(-1), torch.tensor([[0, 0, 1]]), 2),
+        ValueError,
+        "each row of ranking must be a permutation",
+    ),
+    (
+        "deletion_curve",
+        lambda: au.deletion_curve(lambda keep: keep.sum(-1), torch.tensor([[0, 2, 1]]), 4),
+        ValueError,
+        "num_deleted must be at most num_features",
+    ),
+    (
+        "deletion_curve",
+        lambda: au.deletion_curve(lambda keep: keep, torch.tensor([[0, 2, 1]]), 1),
+        ValueError,
+        r"predict must return a tensor of shape \(1,\)",
+    ),
+    (
+        "deletion_curve",
+        lambda: au.deletion_curve(lambda keep: keep.sum(-1), torch.tensor([[0.0, 2.0, 1.0]]), 1),
+        TypeError,
+        "ranking must be a long tensor",
+    ),
+    ("saliency", lambda: au.saliency(nn.Linear(4, 2), LONG, 0), TypeError, "inputs must be"),
+    (
+        "saliency",
+        lambda: au.saliency(nn.Linear(4, 2), torch.zeros(3, 4), torch.tensor([0, 1])),
+        ValueError,
+        r"target must be a long tensor of shape \(3,\)",
+    ),
+    ("saliency", lambda: au.saliency("net", torch.zeros(3, 4), 0), TypeError, "forward must be"),
+    (
+        "integrated_gradients",
+        lambda: au.integrated_gradients(nn.Linear(4, 2), torch.zeros(3, 4), 0, n_steps=0),
+        ValueError,
+        "n_steps must be a positive int",
+    ),
+    (
+        "integrated_gradients",
+        lambda: au.integrated_gradients(nn.Linear(4, 2), torch.zeros(3, 4), 0, torch.zeros(3)),
+        ValueError,
+        "baselines must be None or a tensor of the shape of inputs",
+    ),
+    (
+        "integrated_gradients",
+        lambda: au.integrated_gradients(nn.Linear(4, 2), torch.zeros(3, 4), -1),
+        ValueError,
+        "target must be an int >= 0",
+    ),
 ]
 
 # --- efficient attention and KV cache
@@ -2612,6 +2844,10 @@ CASES += [
     # explorers of Part III (chapter 12)
     ("rope_explorer", lambda: au.rope_explorer(head_dim=15), ValueError, "head_dim must be"),
     ("rope_explorer", lambda: au.rope_explorer(max_distance=8.0), TypeError, "max_distance must"),
+    # explorer of chapter 13 (where the model looks)
+    ("rollout_explorer", lambda: au.rollout_explorer(num_tokens=17), ValueError, "num_tokens"),
+    ("rollout_explorer", lambda: au.rollout_explorer(num_layers=0), ValueError, "num_layers"),
+    ("rollout_explorer", lambda: au.rollout_explorer(seed=1.5), TypeError, "seed must be"),
     # chapter 11's explorer (attention_utils/explorers/part3_graphs.py)
     ("graph_lookup_explorer", lambda: au.graph_lookup_explorer(num_keys=13), ValueError, "num_k"),
     ("graph_lookup_explorer", lambda: au.graph_lookup_explorer(num_keys=1), ValueError, "num_k"),
@@ -2676,3 +2912,7 @@ def test_every_public_callable_is_walked():
     walked = {case[0] for case in CASES}
     assert public - walked == set(), "add bad-argument cases for these public names"
     assert walked <= set(au.__all__)
+
+
+# --- where the model looks (chapter 13): records, not called with arguments
+NOT_CALLED.update({"CaptionOutput", "SceneData"})

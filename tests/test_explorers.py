@@ -27,6 +27,7 @@ EXPLORERS = {
     # a smaller zoo than the default: every module is built and counted for each channel count
     "09": lambda: au.zoo_explorer(channels=(16, 32), size=4),
     "10": au.efficient_explorer,
+    "13": au.rollout_explorer,
     "12": au.rope_explorer,
     "11": au.graph_lookup_explorer,
 }

@@ -10,6 +10,8 @@ import attention_utils
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = [
     "bisenet",
+    "attribution",
+    "captioning",
     "checks",
     "cnn_attention",
     "cnn_spatial",
@@ -20,6 +22,7 @@ MODULES = [
     "efficient",
     "encoder_decoder",
     "efficient_linear",
+    "explain",
     "explorers",
     "graphs",
     "extrapolation",
@@ -30,6 +33,7 @@ MODULES = [
     "plotting",
     "registry",
     "positions",
+    "reinforce",
     "resnet",
     "scoring",
     "selective_kernel",

@@ -14,6 +14,7 @@ kernel_regression_data`` both work. Nothing here downloads anything.
 - ``digits``: scikit-learn's bundled digits, randomly rotated, scaled and shifted, chapter 09
 - ``graphs``: a graph labelled by one marked neighbour, GATv2's dictionary lookup, chapter 11
 - ``babi``: bAbI-style stories with one or two supporting facts, chapter 11
+- ``scenes``: two coloured shapes on a 3 x 3 grid and the caption that names them, chapter 13
 """
 
 from . import (
@@ -24,6 +25,7 @@ from . import (
     marks,
     regression,
     retrieval,
+    scenes,  # where the model looks
     shapes,
     teacher_forcing,
     translation,
@@ -35,6 +37,7 @@ from .graphs import *  # noqa: F403
 from .marks import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .retrieval import *  # noqa: F403
+from .scenes import *  # noqa: F403
 from .shapes import *  # noqa: F403
 from .teacher_forcing import *  # noqa: F403
 from .translation import *  # noqa: F403
@@ -52,6 +55,7 @@ __all__ = sorted(
         translation,
         babi,
         graphs,
+        scenes,
     )
     for name in module.__all__
 )

@@ -2,8 +2,8 @@
 
 ``core`` holds the helper (:class:`Explorer`, :func:`slider`, :func:`dropdown`, :func:`pick`,
 :func:`make_explorer`); ``foundations`` the explorers of chapters 01-05, ``applications`` those of
-chapters 06-10, ``part3_graphs`` that of chapter 11, ``beyond`` that of chapter 12. README,
-"Explorers", says how a chapter adds one.
+chapters 06-10, ``part3_graphs`` that of chapter 11, ``beyond`` that of chapter 12,
+``part3_explain`` that of chapter 13. README, "Explorers", says how a chapter adds one.
 """
 
 from .applications import (
@@ -22,6 +22,7 @@ from .foundations import (
     multihead_explorer,
     scoring_explorer,
 )
+from .part3_explain import rollout_explorer
 
 # chapter 11: graphs and memory
 from .part3_graphs import graph_lookup_explorer
@@ -41,6 +42,7 @@ __all__ = [
     "non_local_explorer",
     "pick",
     "rope_explorer",
+    "rollout_explorer",
     "scoring_explorer",
     "slider",
     "zoo_explorer",
