@@ -1,7 +1,6 @@
 """The explorers of Part I (chapters 01-05), each computed with the library, never trained.
 
-Every function computes its grid in float64 with fixed seeds and returns an
-:class:`~attention_utils.explorers.core.Explorer`; the chapter's cell is one call.
+Each computes its grid in float64 with fixed seeds and returns an ``Explorer`` (one cell's call).
 
 Sources:
     E. A. Nadaraya, "On estimating regression", 1964, doi:10.1137/1109020; G. S. Watson, 1964.
