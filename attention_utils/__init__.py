@@ -1,57 +1,14 @@
 """attention_utils: the small library behind *Where to Look*, a book on attention mechanisms.
 
 Each chapter builds a mechanism step by step in its cells; the finished piece lives here, once,
-and later chapters import it. One module per topic, each with an explicit ``__all__``:
+and later chapters import it. One module per topic, each with an explicit ``__all__``. The module
+map (each module, what it holds, the chapter that teaches it and its test file) is in the
+README, section "What changed in the library"; the one ``need_weights`` switch is documented in
+:class:`~attention_utils.core.NeedWeightsMixin`.
 
-- ``checks``: ``check_shape`` and the argument checks behind the library's error messages
-- ``plotting``: heatmaps of attention weights and curves (chapter 01 on)
-- ``data``: the book's synthetic datasets (regression, retrieval, sentences, images), seeded
-- ``kernel_regression``: Nadaraya--Watson attention pooling (chapter 02)
-- ``core``: the attention core ``attention`` and ``attention_pool``, masks, masked softmax and
-  the ``need_weights`` switch (chapter 03); every attention in the library calls it
-- ``scoring``: the additive, dot-product and bilinear scoring layers (chapter 03)
-- ``multihead``: multi-head attention, split and merge of heads (chapter 04)
-- ``transformer_layers``: positional encoding, token embedding, the feed-forward network, Add &
-  Norm and the pre-/post-norm sub-layer connection (chapter 04)
-- ``transformer``: the Transformer encoder and its blocks (chapter 04)
-- ``vision``: SE, CBAM, ECA and SimAM, channel and spatial attention for CNNs (chapter 05)
-- ``resnet``: the ResNet-50 backbone (chapter 05)
-- ``registry``: which attention module goes where in a ResNet, as each paper puts it; it imports
-  the modules (chapters 05, 08, 09)
-- ``seq2seq``: the RNN encoder-decoder with and without Bahdanau attention, masked loss (chapter 06)
-- ``decoding``: greedy decoding, beam search, BLEU and exact match (chapter 06)
-- ``kv_cache``: the per-layer key-value cache of incremental decoding (chapter 07)
-- ``transformer_decoder``: the Transformer decoder and its blocks (chapter 07)
-- ``transformer_model``: the encoder-decoder ``Transformer`` with ``encode``/``decode`` (chapter 07)
-- ``transformer_torch``: its ``torch.nn.Transformer`` twin (chapter 07)
-- ``vision_self_attention``: Non-local, GC, DNL and polarized self-attention for CNN feature
-  maps (chapter 08)
-- ``criss_cross``: criss-cross attention, CCNet (chapter 08)
-- ``vit``: outlook attention and the Vision Transformer (chapter 08)
-- ``cnn_attention``: GCT, GSoP and FcaNet, more channel attention for CNNs (chapter 09)
-- ``selective_kernel``: SK convolution and the SK ResNet-50 (chapter 09)
-- ``cnn_spatial``: the spatial transformer, reverse attention, A2-Net and residual attention
-  (chapter 09)
-- ``bisenet``: BiSeNet's attention refinement and feature fusion modules (chapter 09)
-- ``efficient``: online softmax, tiled (Flash) attention with a recomputing backward (chapter 10)
-- ``efficient_linear``: linear attention, its causal chunked form and its one-step recurrence
-  (chapter 10)
-- ``graphs``: graph attention (GAT, GATv2) and the graph convolution (GCN) (chapter 11)
-- ``memory``: end-to-end memory networks (chapter 11)
-- ``positions``, ``windows``, ``swin``, ``extrapolation``: relative position biases, RoPE and
-  ALiBi; sliding windows, the rolling cache and attention sinks; Swin's shifted windows; a tiny
-  causal model with swappable positions for the length-extrapolation experiment (chapter 12)
-- ``captioning``: Show, attend and tell with soft, hard (REINFORCE) and uniform attention (ch. 13)
-- ``explain``: attention rollout, map agreement, randomisation and adversarial attention (ch. 13)
-- ``attribution``: saliency and integrated gradients through Captum, deletion curves (ch. 13)
-- ``reinforce``: the score-function estimator and its moving-average baseline (ch. 13)
-- ``training``: the training loop the chapters share and the warm-up schedule
-- ``explorers``: figures precomputed on a grid that a reader moves through on the static website
-  with no kernel (Vega-Lite through Altair), one per chapter
-
-The package's ``__all__`` lists every public name explicitly; it is exactly the union of the
-modules' ``__all__`` lists (a test checks it), so a name is public here exactly when its module
-says so.
+The package's ``__all__`` lists every public name explicitly, topic by topic; it is exactly the
+union of the modules' ``__all__`` lists (a test checks it), so a name is public here exactly when
+its module says so.
 """
 
 # vision: the modules split by topic, and the registry that imports the modules
@@ -59,9 +16,7 @@ from .bisenet import (  # noqa: E402
     AttentionRefinementModule,
     FeatureFusionModule,
 )
-from .checks import (
-    check_shape,
-)
+from .checks import check_shape
 from .cnn_attention import (
     GCT,
     FcaLayer,
@@ -83,9 +38,7 @@ from .core import (
     masked_softmax,
     valid_lens_to_mask,
 )
-from .criss_cross import (  # noqa: E402
-    CrissCrossAttention,
-)
+from .criss_cross import CrissCrossAttention  # noqa: E402
 from .data import (
     ADJECTIVES,
     AGENT_ADJECTIVES,
@@ -188,9 +141,7 @@ from .kernel_regression import (
     leave_one_out,
     nadaraya_watson,
 )
-from .kv_cache import (
-    KVCache,
-)
+from .kv_cache import KVCache
 from .memory import (
     MemoryNetwork,
     position_encoding,
@@ -278,9 +229,7 @@ from .transformer_model import (
     Transformer,
     TransformerState,
 )
-from .transformer_torch import (
-    TorchTransformer,
-)
+from .transformer_torch import TorchTransformer
 from .vision import (
     CBAM,
     ECA,
@@ -335,213 +284,85 @@ __version__ = "0.1.0"
 
 # Explicit, module by module; tests/test_package.py checks that it is exactly the union of the
 # modules' own __all__ lists, with no name twice, and that every name a chapter uses is here.
+# Several names a line, topic by topic: the formatter leaves it so.
+# fmt: off
 __all__ = [
     # --- positions and locality (chapter 12): positions, swin, windows, extrapolation
-    "alibi_bias",
-    "alibi_slopes",
-    "apply_rotary",
-    "relative_position_bucket",
-    "relative_positions",
-    "ShawRelativePosition",
-    "T5RelativeBias",
-    "relative_position_index",
-    "shifted_window_mask",
-    "swin_num_parameters",
-    "window_partition",
-    "window_reverse",
-    "PatchMerging",
-    "SwinBlock",
-    "WindowAttention",
-    "sliding_window_attention",
-    "sliding_window_mask",
-    "RollingKVCache",
-    "POSITION_METHODS",
-    "accuracy_by_length",
-    "copy_back_data",
-    "train_lm",
-    "PositionalLM",
+    "alibi_bias", "alibi_slopes", "apply_rotary", "relative_position_bucket", "relative_positions",
+    "ShawRelativePosition", "T5RelativeBias", "relative_position_index", "shifted_window_mask",
+    "swin_num_parameters", "window_partition", "window_reverse", "PatchMerging", "SwinBlock",
+    "WindowAttention", "sliding_window_attention", "sliding_window_mask", "RollingKVCache",
+    "POSITION_METHODS", "accuracy_by_length", "copy_back_data", "train_lm", "PositionalLM",
     # checks
     "check_shape",
     # core
-    "attention",
-    "attention_pool",
-    "masked_softmax",
-    "valid_lens_to_mask",
-    "NeedWeightsMixin",
+    "attention", "attention_pool", "masked_softmax", "valid_lens_to_mask", "NeedWeightsMixin",
     # cnn_attention
-    "GCT",
-    "dct_filters",
-    "fca_frequencies",
-    "FcaLayer",
-    "GSoP",
+    "GCT", "dct_filters", "fca_frequencies", "FcaLayer", "GSoP",
     # cnn_spatial
-    "affine_transform",
-    "DoubleAttention",
-    "ResidualAttentionModule",
-    "ReverseAttention",
+    "affine_transform", "DoubleAttention", "ResidualAttentionModule", "ReverseAttention",
     "SpatialTransformer",
     # data
-    "ADJECTIVES",
-    "AGENTS",
-    "AGENT_ADJECTIVES",
-    "LINKS",
-    "NOUNS",
-    "NUM_MARK_COLOURS",
-    "PLACES",
-    "PLACE_ADJECTIVES",
-    "VERBS",
-    "channel_shapes_data",
-    "coreference_data",
-    "decoder_inputs",
-    "distorted_digits_data",
-    "kernel_regression_data",
-    "make_sentence",
-    "regression_truth",
-    "retrieval_data",
-    "translate",
-    "translation_data",
-    "two_marks_data",
-    "ChannelShapesData",
-    "CoreferenceData",
-    "DistortedDigitsData",
-    "RegressionData",
-    "RetrievalData",
-    "TranslationBatch",
-    "TranslationData",
-    "TranslationSplit",
-    "TwoMarksData",
-    "Vocab",
+    "ADJECTIVES", "AGENTS", "AGENT_ADJECTIVES", "LINKS", "NOUNS", "NUM_MARK_COLOURS", "PLACES",
+    "PLACE_ADJECTIVES", "VERBS", "channel_shapes_data", "coreference_data", "decoder_inputs",
+    "distorted_digits_data", "kernel_regression_data", "make_sentence", "regression_truth",
+    "retrieval_data", "translate", "translation_data", "two_marks_data", "ChannelShapesData",
+    "CoreferenceData", "DistortedDigitsData", "RegressionData", "RetrievalData", "TranslationBatch",
+    "TranslationData", "TranslationSplit", "TwoMarksData", "Vocab",
     # decoding
-    "beam_search",
-    "bleu",
-    "exact_match",
-    "greedy_decode",
+    "beam_search", "bleu", "exact_match", "greedy_decode",
     # efficient attention
-    "elu_feature_map",
-    "flash_attention",
-    "linear_attention",
-    "linear_attention_step",
+    "elu_feature_map", "flash_attention", "linear_attention", "linear_attention_step",
     "online_softmax",
     # explorers
-    "Explorer",
-    "alignment_explorer",
-    "channel_spatial_explorer",
-    "cues_explorer",
-    "dropdown",
-    "efficient_explorer",
-    "graph_lookup_explorer",
-    "rope_explorer",
-    "kernel_regression_explorer",
-    "kv_cache_explorer",
-    "make_explorer",
-    "multihead_explorer",
-    "non_local_explorer",
-    "pick",
-    "scoring_explorer",
-    "slider",
-    "zoo_explorer",
+    "Explorer", "alignment_explorer", "channel_spatial_explorer", "cues_explorer", "dropdown",
+    "efficient_explorer", "graph_lookup_explorer", "rope_explorer", "kernel_regression_explorer",
+    "kv_cache_explorer", "make_explorer", "multihead_explorer", "non_local_explorer", "pick",
+    "scoring_explorer", "slider", "zoo_explorer",
     # kernel_regression
-    "KERNELS",
-    "boxcar_kernel",
-    "epanechnikov_kernel",
-    "gaussian_kernel",
-    "leave_one_out",
-    "nadaraya_watson",
-    "NWKernelRegression",
+    "KERNELS", "boxcar_kernel", "epanechnikov_kernel", "gaussian_kernel", "leave_one_out",
+    "nadaraya_watson", "NWKernelRegression",
     # kv_cache
     "KVCache",
     # multihead
-    "as_torch_multihead",
-    "merge_heads",
-    "split_heads",
-    "MultiHeadAttention",
+    "as_torch_multihead", "merge_heads", "split_heads", "MultiHeadAttention",
     # plotting
-    "plot_lines",
-    "plot_regression",
-    "show_heatmaps",
+    "plot_lines", "plot_regression", "show_heatmaps",
     # resnet
-    "resnet50",
-    "Bottleneck",
-    "ResNet",
+    "resnet50", "Bottleneck", "ResNet",
     # scoring
-    "AdditiveAttention",
-    "BilinearAttention",
-    "DotProductAttention",
+    "AdditiveAttention", "BilinearAttention", "DotProductAttention",
     # seq2seq
-    "EncoderDecoder",
-    "MaskedSoftmaxCELoss",
-    "Seq2SeqAttentionDecoder",
-    "Seq2SeqDecoder",
+    "EncoderDecoder", "MaskedSoftmaxCELoss", "Seq2SeqAttentionDecoder", "Seq2SeqDecoder",
     "Seq2SeqEncoder",
     # training
-    "train",
-    "TrainingHistory",
-    "warmup_lr",
-    "warmup_scheduler",
+    "train", "TrainingHistory", "warmup_lr", "warmup_scheduler",
     # transformer
-    "TransformerEncoder",
-    "TransformerEncoderBlock",
+    "TransformerEncoder", "TransformerEncoderBlock",
     # transformer_decoder
-    "DecoderLayerCache",
-    "TransformerDecoder",
-    "TransformerDecoderBlock",
+    "DecoderLayerCache", "TransformerDecoder", "TransformerDecoderBlock",
     # transformer_layers
-    "embed_tokens",
-    "AddNorm",
-    "PositionWiseFFN",
-    "PositionalEncoding",
-    "SublayerConnection",
+    "embed_tokens", "AddNorm", "PositionWiseFFN", "PositionalEncoding", "SublayerConnection",
     # transformer_model
-    "Transformer",
-    "TransformerState",
+    "Transformer", "TransformerState",
     # transformer_torch
     "TorchTransformer",
     # vision
-    "CBAM",
-    "ECA",
-    "eca_kernel_size",
-    "ChannelAttention",
-    "SEBlock",
-    "SimAM",
-    "SpatialAttention",
+    "CBAM", "ECA", "eca_kernel_size", "ChannelAttention", "SEBlock", "SimAM", "SpatialAttention",
     # vision_self_attention
-    "NON_LOCAL_MODES",
-    "DisentangledNonLocalBlock",
-    "GlobalContextBlock",
-    "NonLocalBlock",
+    "NON_LOCAL_MODES", "DisentangledNonLocalBlock", "GlobalContextBlock", "NonLocalBlock",
     "PolarizedSelfAttention",
     # vit
-    "vit_num_parameters",
-    "OutlookAttention",
-    "VisionTransformer",
+    "vit_num_parameters", "OutlookAttention", "VisionTransformer",
     # vision: bisenet, criss_cross, registry, selective_kernel (split by topic)
-    "AttentionRefinementModule",
-    "FeatureFusionModule",
-    "CrissCrossAttention",
-    "ATTENTION_MODULES",
-    "ATTENTION_PLACES",
-    "attention_entry",
-    "make_attention",
-    "register_attention",
-    "AttentionEntry",
-    "SKConv",
-    "sk_resnet50",
+    "AttentionRefinementModule", "FeatureFusionModule", "CrissCrossAttention", "ATTENTION_MODULES",
+    "ATTENTION_PLACES", "attention_entry", "make_attention", "register_attention", "AttentionEntry",
+    "SKConv", "sk_resnet50",
     # graphs and memory (chapter 11): data, graphs, memory
-    "BABI_OBJECTS",
-    "BABI_PEOPLE",
-    "BABI_PLACES",
-    "babi_data",
-    "dictionary_lookup_data",
-    "marked_neighbour_data",
-    "BabiData",
-    "DictionaryLookupData",
-    "MarkedNeighbourData",
-    "dense_to_edge_index",
-    "GraphAttention",
-    "GraphAttentionV2",
-    "GraphConvolution",
-    "MemoryNetwork",
-    "position_encoding",
+    "BABI_OBJECTS", "BABI_PEOPLE", "BABI_PLACES", "babi_data", "dictionary_lookup_data",
+    "marked_neighbour_data", "BabiData", "DictionaryLookupData", "MarkedNeighbourData",
+    "dense_to_edge_index", "GraphAttention", "GraphAttentionV2", "GraphConvolution",
+    "MemoryNetwork", "position_encoding",
     # --- where the model looks (chapter 13): attribution, captioning, data.scenes, explain,
     # reinforce
     "CaptionOutput",
@@ -569,3 +390,4 @@ __all__ = [
     "MovingAverageBaseline",
     "reinforce_surrogate",
 ]
+# fmt: on

@@ -30,7 +30,8 @@ class AttentionRefinementModule(nn.Module):
 
     Args:
         channels: C.
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights``
@@ -43,7 +44,7 @@ class AttentionRefinementModule(nn.Module):
     Source: Yu et al., "BiSeNet", ECCV 2018, arXiv:1808.00897, Sec. 3.2 and Fig. 2(b).
     """
 
-    def __init__(self, channels: int, *, need_weights: bool = True) -> None:
+    def __init__(self, channels: int, *, need_weights: bool = False) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
@@ -74,7 +75,8 @@ class FeatureFusionModule(nn.Module):
         spatial_channels, context_channels: channels of the two inputs.
         out_channels: channels of the fused output.
         reduction: r of the gate (1, no bottleneck, as in the authors' code).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         ``forward(x_spatial, x_context)`` with ``(B, C_s, H, W)`` and ``(B, C_c, H, W)`` ->
@@ -93,7 +95,7 @@ class FeatureFusionModule(nn.Module):
         out_channels: int,
         reduction: int = 1,
         *,
-        need_weights: bool = True,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)

@@ -11,7 +11,8 @@ Papers, in the order chapter 09 teaches them:
 
 The vocabulary of :mod:`attention_utils.vision`: the first argument is ``channels`` (the C of a
 ``(batch_size, channels, height, width)`` input), then ``reduction`` r where the paper has one;
-each module keeps the weights of its last forward pass, detached, in ``attention_weights``.
+with ``need_weights=True`` each module keeps the weights of its last forward pass, detached, in
+``attention_weights`` (the one switch: :class:`~attention_utils.core.NeedWeightsMixin`).
 
 GCT, GSoP and FcaNet are registered in :data:`attention_utils.registry.ATTENTION_MODULES` (the
 registry imports them). SK, which replaces a convolution instead of adding a module, is in
@@ -55,7 +56,8 @@ class GCT(nn.Module):
     Args:
         channels: C.
         eps: the small constant in both square roots (1e-5).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights`` (the gate
@@ -69,7 +71,7 @@ class GCT(nn.Module):
     arXiv:1909.11519, eqs. (1)-(4).
     """
 
-    def __init__(self, channels: int, eps: float = 1e-5, *, need_weights: bool = True) -> None:
+    def __init__(self, channels: int, eps: float = 1e-5, *, need_weights: bool = False) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
@@ -117,7 +119,8 @@ class GSoP(nn.Module):
         channels: C.
         hidden: c', the reduced dimension (128 in the paper).
         stride: stride of the 1x1 reduction (1 or 2).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)`` with at least 2 positions after the stride;
@@ -134,7 +137,7 @@ class GSoP(nn.Module):
     """
 
     def __init__(
-        self, channels: int, hidden: int = 128, stride: int = 1, *, need_weights: bool = True
+        self, channels: int, hidden: int = 128, stride: int = 1, *, need_weights: bool = False
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
@@ -308,7 +311,8 @@ class FcaLayer(nn.Module):
         dct_size: side of the DCT basis (7, 14, 28 or 56 in FcaNet-50, the stage's map size).
         num_freq: how many of the paper's ``top`` frequencies (16); ignored if ``frequencies``.
         frequencies: explicit list of ``(u, v)``, e.g. ``[(0, 0)]`` for SE's squeeze.
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights``
@@ -330,7 +334,7 @@ class FcaLayer(nn.Module):
         num_freq: int = 16,
         frequencies: list[tuple[int, int]] | None = None,
         *,
-        need_weights: bool = True,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)

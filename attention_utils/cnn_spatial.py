@@ -16,7 +16,8 @@ Papers, in the order chapter 09 teaches them:
   arXiv:1704.06904.
 
 Same vocabulary as :mod:`attention_utils.vision`: ``channels`` first, ``reduction`` where the
-paper has one, the last weights (or transform) kept detached in ``attention_weights``. Only
+paper has one, the last weights (or transform) kept detached in ``attention_weights`` with
+``need_weights=True`` (:class:`~attention_utils.core.NeedWeightsMixin`). Only
 :class:`DoubleAttention` is a block-level add-on, registered (``"a2"``, after the addition) in
 :mod:`attention_utils.registry`; the others are parts of whole architectures.
 """
@@ -82,7 +83,8 @@ class SpatialTransformer(nn.Module):
     Args:
         channels: C of the input.
         hidden: units of the localisation net's hidden linear layer (32).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)``, H, W >= 4; output the same;
@@ -95,7 +97,7 @@ class SpatialTransformer(nn.Module):
     Sec. 3.
     """
 
-    def __init__(self, channels: int, hidden: int = 32, *, need_weights: bool = True) -> None:
+    def __init__(self, channels: int, hidden: int = 32, *, need_weights: bool = False) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
@@ -137,7 +139,8 @@ class ReverseAttention(nn.Module):
         channels: C of the side features.
         hidden: channels of the convolution stack (64).
         num_convs: 3x3 convolutions after the 1x1 reduction (3), then one 3x3 to 1 channel.
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         ``forward(features, side)`` -> ``(batch_size, 1, H, W)``; ``attention_weights`` ``A``.
@@ -150,7 +153,7 @@ class ReverseAttention(nn.Module):
     """
 
     def __init__(
-        self, channels: int, hidden: int = 64, num_convs: int = 3, *, need_weights: bool = True
+        self, channels: int, hidden: int = 64, num_convs: int = 3, *, need_weights: bool = False
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
@@ -193,7 +196,8 @@ class DoubleAttention(nn.Module):
     Args:
         channels: C.
         reduction: ``m = n = C / reduction`` (4).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights`` a pair
@@ -206,7 +210,7 @@ class DoubleAttention(nn.Module):
     eqs. (3)-(5).
     """
 
-    def __init__(self, channels: int, reduction: int = 4, *, need_weights: bool = True) -> None:
+    def __init__(self, channels: int, reduction: int = 4, *, need_weights: bool = False) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
@@ -287,7 +291,8 @@ class ResidualAttentionModule(nn.Module):
         channels: C.
         p, t: residual units before/after, and in the trunk (1 and 2 in the paper).
         depth: max-pool levels of the mask branch (1 to 3 in Attention-56 by stage).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)``; output the same; ``attention_weights`` ``M``.
@@ -301,7 +306,7 @@ class ResidualAttentionModule(nn.Module):
     """
 
     def __init__(
-        self, channels: int, p: int = 1, t: int = 2, depth: int = 1, *, need_weights: bool = True
+        self, channels: int, p: int = 1, t: int = 2, depth: int = 1, *, need_weights: bool = False
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)

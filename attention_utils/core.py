@@ -65,11 +65,15 @@ __all__ = [
 class NeedWeightsMixin:
     """The one ``need_weights`` switch of every module that holds attention.
 
-    ``module.need_weights`` is False by default: attention runs PyTorch's fused kernel and keeps
-    no weights (``attention_weights`` is None after the call). Set it to True to take the
-    readable path and keep the weights of the last forward, detached. Setting it on a module sets
-    it on every module inside that also holds attention, so ``transformer.need_weights = True``
-    switches every layer of the encoder and the decoder at once.
+    This is the one place that documents it, for every module of the library (sequence and
+    self-attention layers, and the CNN gates of chapters 05 and 09 alike): ``need_weights`` is a
+    keyword-only argument and a settable attribute, False by default. While False, attention runs
+    PyTorch's fused kernel where one exists and keeps no weights (``attention_weights`` is None
+    after the call). Set it to True (``need_weights=True``, or ``module.need_weights = True``
+    later) to take the readable path and keep the weights of the last forward, detached: a tensor
+    per layer, a list per stack. Setting it on a module sets it on every module inside that also
+    holds attention, so ``transformer.need_weights = True`` switches every layer of the encoder
+    and the decoder at once.
 
     Raises:
         TypeError: when set to anything but True or False (the string ``'False'`` included).

@@ -71,6 +71,7 @@ class CrissCrossAttention(nn.Module):
         channels: int,
         reduction: int = 8,
         recurrence: int = 1,
+        *,
         need_weights: bool = False,
         dense: bool = False,
     ) -> None:

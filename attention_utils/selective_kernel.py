@@ -44,7 +44,8 @@ class SKConv(nn.Module):
         groups: G of each branch's convolution (32 in SKNet-50); must divide ``channels``.
         stride: 1 or 2, applied by every branch.
         min_hidden: L, the smallest ``d`` (32).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, H, W)``; output ``(batch_size, channels, ceil(H/stride),
@@ -67,7 +68,7 @@ class SKConv(nn.Module):
         stride: int = 1,
         min_hidden: int = 32,
         *,
-        need_weights: bool = True,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)

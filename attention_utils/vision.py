@@ -15,14 +15,10 @@ One vocabulary for every module: the first argument is ``channels`` (the C of an
 ``(batch_size, channels, height, width)``), then the module's own knobs (``reduction`` r,
 ``kernel_size``, ``gamma`` and ``b``, ``e_lambda``).
 
-One idiom for the weights, the library's: a module keeps the weights of its last forward pass,
-detached, in ``self.attention_weights`` while its attribute ``need_weights`` is True, and sets
-them to None while it is False. For the gates of chapters 05 and 09 (here, in ``cnn_attention``,
-``selective_kernel`` and ``cnn_spatial``) ``need_weights`` defaults to True: a gate has no fused
-path and its weights are no larger than its output's channels or positions. Here the weights
-are a tensor that broadcasts against the input, and the output is exactly
-``x * self.attention_weights``. (The self-attention modules of chapter 08 default to False:
-their weights are ``(H W)^2`` and False takes the core's fused path.)
+One idiom for the weights, the library's (:class:`~attention_utils.core.NeedWeightsMixin`, False
+by default): with ``need_weights=True`` a module keeps the weights of its last forward pass,
+detached, in ``self.attention_weights``; else they are None. Here the weights are a tensor that
+broadcasts against the input, and the output is exactly ``x * self.attention_weights``.
 
 The ResNet backbone these modules plug into is in ``resnet``; the registry that says where each
 one goes in a bottleneck block is in ``registry``.
@@ -72,7 +68,8 @@ class SEBlock(nn.Module):
     Args:
         channels: C, the number of input channels.
         reduction: r, the reduction ratio of the bottleneck (16 in the paper).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -87,7 +84,7 @@ class SEBlock(nn.Module):
     Source: Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018, arXiv:1709.01507.
     """
 
-    def __init__(self, channels: int, reduction: int = 16, *, need_weights: bool = True) -> None:
+    def __init__(self, channels: int, reduction: int = 16, *, need_weights: bool = False) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
@@ -120,7 +117,8 @@ class ChannelAttention(nn.Module):
     Args:
         channels: C, the number of input channels.
         reduction: r, the reduction ratio of the shared MLP (16 in the paper).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -133,7 +131,7 @@ class ChannelAttention(nn.Module):
     arXiv:1807.06521, eq. (2).
     """
 
-    def __init__(self, channels: int, reduction: int = 16, *, need_weights: bool = True) -> None:
+    def __init__(self, channels: int, reduction: int = 16, *, need_weights: bool = False) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
@@ -168,7 +166,8 @@ class SpatialAttention(nn.Module):
         channels: C, the number of input channels (checked against the input; the module's
             parameters do not depend on it).
         kernel_size: k, odd (7 in the paper), so that 'same' padding ``k // 2`` keeps H and W.
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -181,7 +180,7 @@ class SpatialAttention(nn.Module):
     Source: Woo et al., "CBAM", ECCV 2018, arXiv:1807.06521, eq. (3).
     """
 
-    def __init__(self, channels: int, kernel_size: int = 7, *, need_weights: bool = True) -> None:
+    def __init__(self, channels: int, kernel_size: int = 7, *, need_weights: bool = False) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
         self.channels = require_positive_int("channels", channels)
@@ -231,7 +230,12 @@ class CBAM(nn.Module):
     """
 
     def __init__(
-        self, channels: int, reduction: int = 16, kernel_size: int = 7, *, need_weights: bool = True
+        self,
+        channels: int,
+        reduction: int = 16,
+        kernel_size: int = 7,
+        *,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         require_bool("need_weights", need_weights)
@@ -290,7 +294,8 @@ class ECA(nn.Module):
         channels: C.
         gamma, b: the constants of :func:`eca_kernel_size` (2 and 1 in the paper).
         kernel_size: set k directly instead (odd); ``None`` chooses it from ``channels``.
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, height, width)``; output the same;
@@ -313,7 +318,7 @@ class ECA(nn.Module):
         b: float = 1,
         kernel_size: int | None = None,
         *,
-        need_weights: bool = True,
+        need_weights: bool = False,
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)
@@ -348,7 +353,8 @@ class SimAM(nn.Module):
     Args:
         channels: C, or ``None`` (default) for any number of channels; only checked.
         e_lambda: lambda, the regulariser of the energy (1e-4 in the paper), > 0.
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input ``(batch_size, channels, height, width)`` with ``height * width >= 2``; output
@@ -364,7 +370,7 @@ class SimAM(nn.Module):
     """
 
     def __init__(
-        self, channels: int | None = None, e_lambda: float = 1e-4, *, need_weights: bool = True
+        self, channels: int | None = None, e_lambda: float = 1e-4, *, need_weights: bool = False
     ) -> None:
         super().__init__()
         self.need_weights = require_bool("need_weights", need_weights)

@@ -18,7 +18,8 @@ context mask, DNL's unary term, PSA's channel query) through
 sparse successor, is in :mod:`attention_utils.criss_cross`. Each module
 maps ``(batch_size, channels, height, width)`` to the same shape. Modules with a softmax over
 positions keep the last weights, detached, in ``attention_weights`` when ``need_weights`` is
-True (the readable path of the core), and None on the fused path.
+True (the readable path of the core), and None on the fused path; the switch is keyword-only
+and False by default (:class:`~attention_utils.core.NeedWeightsMixin`).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class NonLocalBlock(nn.Module):
         reduction: int = 2,
         mode: str = "embedded_gaussian",
         sub_sample: bool = False,
+        *,
         need_weights: bool = False,
     ) -> None:
         super().__init__()
@@ -192,7 +194,7 @@ class GlobalContextBlock(nn.Module):
     Source: Cao et al., "GCNet", ICCV Workshops 2019, arXiv:1904.11492, sec. 4.2, fig. 4(d).
     """
 
-    def __init__(self, channels: int, reduction: int = 16, need_weights: bool = False) -> None:
+    def __init__(self, channels: int, reduction: int = 16, *, need_weights: bool = False) -> None:
         super().__init__()
         self.channels = require_positive_int("channels", channels)
         self.reduction = require_reduction(channels, reduction)
@@ -253,6 +255,7 @@ class DisentangledNonLocalBlock(nn.Module):
         channels: int,
         reduction: int = 2,
         temperature: float = 0.05,
+        *,
         need_weights: bool = False,
     ) -> None:
         super().__init__()
@@ -308,7 +311,7 @@ class PolarizedSelfAttention(nn.Module):
     Source: Liu et al., "Polarized Self-Attention", arXiv:2107.00782, 2021, sec. 3, eq. (1)-(4).
     """
 
-    def __init__(self, channels: int, need_weights: bool = False) -> None:
+    def __init__(self, channels: int, *, need_weights: bool = False) -> None:
         super().__init__()
         self.channels = require_positive_int("channels", channels)
         require_reduction(channels, 2)

@@ -43,7 +43,8 @@ class OutlookAttention(nn.Module):
         num_heads: h; must divide C.
         kernel_size: k, odd.
         stride: the weights are predicted on a ``stride``-pooled grid (1: every position).
-        need_weights: keep the last weights, detached, in ``attention_weights`` (else None).
+        need_weights: keyword only, False by default: keep the last weights, detached, in
+            ``attention_weights`` (else None); see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Shape:
         input and output ``(batch_size, channels, H, W)``; ``attention_weights`` (when
@@ -63,6 +64,7 @@ class OutlookAttention(nn.Module):
         num_heads: int,
         kernel_size: int = 3,
         stride: int = 1,
+        *,
         need_weights: bool = False,
     ) -> None:
         super().__init__()
@@ -239,6 +241,7 @@ class VisionTransformer(nn.Module):
         num_blks: int,
         ffn_num_hiddens: int,
         dropout: float = 0.0,
+        *,
         need_weights: bool = False,
     ) -> None:
         super().__init__()

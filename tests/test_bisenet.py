@@ -10,7 +10,7 @@ from attention_utils import AttentionRefinementModule, FeatureFusionModule
 
 def test_arm_weights_depend_only_on_channel_means():
     torch.manual_seed(0)
-    arm = AttentionRefinementModule(6).eval()
+    arm = AttentionRefinementModule(6, need_weights=True).eval()
     x = torch.randn(2, 6, 5, 5)
     out = arm(x)
     w = arm.attention_weights
@@ -22,7 +22,7 @@ def test_arm_weights_depend_only_on_channel_means():
 
 def test_ffm_is_fused_features_times_one_plus_gate():
     torch.manual_seed(0)
-    ffm = FeatureFusionModule(4, 6, 8, reduction=2).eval()
+    ffm = FeatureFusionModule(4, 6, 8, reduction=2, need_weights=True).eval()
     xs, xc = torch.randn(2, 4, 5, 5), torch.randn(2, 6, 5, 5)
     out = ffm(xs, xc)
     f = ffm.fuse(torch.cat([xs, xc], dim=1))

@@ -33,7 +33,7 @@ def test_gct_is_the_identity_at_initialisation():
 @given(st.integers(1, 32), st.integers(0, 2**16))
 def test_gct_normalisation_has_unit_mean_square_and_gate_in_0_2(channels, seed):
     torch.manual_seed(seed)
-    gct = GCT(channels)
+    gct = GCT(channels, need_weights=True)
     with torch.no_grad():
         gct.gamma.normal_(0, 3)
         gct.beta.normal_()
@@ -50,7 +50,7 @@ def test_gct_normalisation_has_unit_mean_square_and_gate_in_0_2(channels, seed):
 
 
 def test_gct_positive_gamma_makes_channels_compete():
-    gct = GCT(2)
+    gct = GCT(2, need_weights=True)
     with torch.no_grad():
         gct.gamma.fill_(1.0)
     x = torch.ones(1, 2, 3, 3)
@@ -70,7 +70,7 @@ def test_gsop_covariance_and_shapes():
     flat = x.flatten(2)
     expected = torch.stack([torch.cov(f, correction=0) for f in flat])
     torch.testing.assert_close(covariance(x), expected)
-    gsop = GSoP(64, hidden=16).eval()
+    gsop = GSoP(64, hidden=16, need_weights=True).eval()
     out = gsop(torch.randn(2, 64, 6, 6))
     assert out.shape == (2, 64, 6, 6) and gsop.attention_weights.shape == (2, 64, 1, 1)
 
@@ -78,7 +78,7 @@ def test_gsop_covariance_and_shapes():
 def test_gsop_ignores_the_channel_means():
     """Second order: shifting every channel by a constant leaves the covariance, so the weights."""
     torch.manual_seed(0)
-    gsop = GSoP(8, hidden=4).eval()
+    gsop = GSoP(8, hidden=4, need_weights=True).eval()
     with torch.no_grad():
         gsop.reduce[1].weight.copy_(torch.eye(4, 8)[:, :, None, None])  # no mixing: ReLU sees x
     x = torch.rand(2, 8, 5, 5) + 1.0  # positive, so the ReLU after reduce is linear

@@ -20,7 +20,7 @@ from attention_utils import (
 def test_stn_is_the_identity_at_initialisation():
     torch.manual_seed(0)
     x = torch.randn(3, 2, 12, 10)
-    stn = SpatialTransformer(2)
+    stn = SpatialTransformer(2, need_weights=True)
     torch.testing.assert_close(stn(x), x)
     identity = torch.tensor([[1.0, 0, 0], [0, 1, 0]]).expand(3, 2, 3)
     torch.testing.assert_close(stn.attention_weights, identity)
@@ -54,7 +54,7 @@ def test_stn_errors():
 
 def test_reverse_attention_erases_what_the_deeper_output_found():
     torch.manual_seed(0)
-    ra = ReverseAttention(4, hidden=8, num_convs=1)
+    ra = ReverseAttention(4, hidden=8, num_convs=1, need_weights=True)
     features = torch.randn(1, 4, 8, 8)
     side = torch.full((1, 1, 4, 4), -30.0)
     side[..., :2, :] = 30.0  # top half confidently salient
@@ -77,7 +77,7 @@ def test_reverse_attention_erases_what_the_deeper_output_found():
 
 def test_double_attention_weights_and_permutation_equivariance():
     torch.manual_seed(0)
-    a2 = DoubleAttention(16, reduction=4)
+    a2 = DoubleAttention(16, reduction=4, need_weights=True)
     x = torch.randn(2, 16, 5, 6)
     out = a2(x)
     gather, distribute = a2.attention_weights
@@ -100,7 +100,7 @@ def test_double_attention_is_registered_after_the_addition():
 
 def test_residual_attention_is_one_plus_mask_times_trunk():
     torch.manual_seed(0)
-    ram = ResidualAttentionModule(8, p=0, t=1, depth=2).eval()
+    ram = ResidualAttentionModule(8, p=0, t=1, depth=2, need_weights=True).eval()
     x = torch.randn(2, 8, 12, 12)
     out = ram(x)
     m = ram.attention_weights

@@ -10,7 +10,7 @@ from attention_utils import SKConv, sk_resnet50
 
 def test_sk_branch_weights_sum_to_one_per_channel():
     torch.manual_seed(0)
-    sk = SKConv(64, num_branches=3, groups=8).eval()
+    sk = SKConv(64, num_branches=3, groups=8, need_weights=True).eval()
     out = sk(torch.randn(2, 64, 9, 9))
     assert out.shape == (2, 64, 9, 9)
     a = sk.attention_weights
@@ -20,7 +20,7 @@ def test_sk_branch_weights_sum_to_one_per_channel():
 
 def test_sk_output_is_the_weighted_sum_of_its_branches_and_strides():
     torch.manual_seed(1)
-    sk = SKConv(32, groups=4, stride=2).eval()
+    sk = SKConv(32, groups=4, stride=2, need_weights=True).eval()
     x = torch.randn(2, 32, 8, 8)
     out = sk(x)
     assert out.shape == (2, 32, 4, 4)

@@ -17,12 +17,12 @@ from attention_utils import (
 )
 
 MODULES = {
-    "se": lambda c: SEBlock(c, reduction=4),
-    "channel": lambda c: ChannelAttention(c, reduction=4),
-    "spatial": lambda c: SpatialAttention(c, kernel_size=3),
-    "cbam": lambda c: CBAM(c, reduction=4, kernel_size=3),
-    "eca": lambda c: ECA(c),
-    "simam": lambda c: SimAM(c),
+    "se": lambda c: SEBlock(c, reduction=4, need_weights=True),
+    "channel": lambda c: ChannelAttention(c, reduction=4, need_weights=True),
+    "spatial": lambda c: SpatialAttention(c, kernel_size=3, need_weights=True),
+    "cbam": lambda c: CBAM(c, reduction=4, kernel_size=3, need_weights=True),
+    "eca": lambda c: ECA(c, need_weights=True),
+    "simam": lambda c: SimAM(c, need_weights=True),
 }
 
 
@@ -57,7 +57,10 @@ def test_weight_shapes():
         (ECA(8), (2, 8, 1, 1)),
         (SimAM(8), (2, 8, 5, 6)),
     ]:
+        assert module.need_weights is False  # the library's one default
+        module(x)
         assert module.attention_weights is None
+        module.need_weights = True  # asked for, as every chapter does
         module(x)
         assert tuple(module.attention_weights.shape) == shape
 
@@ -100,7 +103,7 @@ def test_simam_has_no_parameters_and_matches_energy_formula():
     x = torch.randn(2, 3, 4, 5)
     lam = 1e-4
     SimAM(e_lambda=lam)(x)
-    module = SimAM(e_lambda=lam)
+    module = SimAM(e_lambda=lam, need_weights=True)
     module(x)
     mu = x.mean(dim=(2, 3), keepdim=True)
     sigma2 = ((x - mu) ** 2).sum(dim=(2, 3), keepdim=True) / (4 * 5 - 1)

@@ -403,7 +403,7 @@ def channel_spatial_explorer(channels: int = 8, size: int = 12, seed: int = 0) -
     x[0, channels - 1, -3:-1, 1 : size // 2] += 1.0
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        cbam = CBAM(channels, reduction=2).double().eval()
+        cbam = CBAM(channels, reduction=2, need_weights=True).double().eval()
     with torch.no_grad():
         y = cbam(x)  # (1, channels, size, size)
     mc = cbam.channel_attention.attention_weights.reshape(channels)  # (channels,)
