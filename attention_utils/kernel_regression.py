@@ -31,6 +31,7 @@ from .checks import (
     require_real,
     require_tensor,
 )
+from .core import masked_softmax
 
 __all__ = [
     "KERNELS",
@@ -169,7 +170,7 @@ def nadaraya_watson(
     bandwidth = require_positive("bandwidth", bandwidth)
     require_choice("kernel", kernel, sorted(KERNELS))
     if kernel == "gaussian":
-        weights = torch.softmax(_gaussian_scores(queries, keys, bandwidth), dim=-1)
+        weights = masked_softmax(_gaussian_scores(queries, keys, bandwidth), None)
         # (num_queries, num_keys)
     else:
         u = (queries.unsqueeze(-1) - keys) / bandwidth  # (num_queries, num_keys)
@@ -258,7 +259,7 @@ class NWKernelRegression(nn.Module):
         _check_queries_keys_values(queries, keys, values)
         require_dtype("queries", queries, self)
         scores = -(((queries.unsqueeze(-1) - keys) * self.w) ** 2) / 2  # (num_queries, num_keys)
-        weights = torch.softmax(scores, dim=-1)  # (num_queries, num_keys)
+        weights = masked_softmax(scores, None)  # (num_queries, num_keys)
         self.attention_weights = weights.detach()
         values = values.expand_as(weights).unsqueeze(-1)  # (num_queries, num_keys, 1)
         return torch.bmm(weights.unsqueeze(1), values).reshape(-1)  # (num_queries,)
