@@ -17,7 +17,10 @@ As a Sphinx extension (``sphinx.local_extensions`` in ``_config.yml``) this modu
    the English build's ``-W``, ``-n`` and ``--keep-going``. ``WHERE_TO_LOOK_EDITIONS=en`` skips it
    (a quicker build while writing);
 3. puts a language switch (English ↔ 中文) in every page's header, linking to the same page in
-   the other edition.
+   the other edition;
+4. gives the Chinese edition a Chinese interface: the theme's buttons, tooltips and labels
+   (``INTERFACE_ZH``), the hints of the solutions' drop-downs (sphinx-togglebutton) and
+   MyST-NB's labels of hidden cells.
 
 As a script it is the translator's tool (README, "Translating"):
 
@@ -32,6 +35,7 @@ As a script it is the translator's tool (README, "Translating"):
 from __future__ import annotations
 
 import argparse
+import gettext
 import os
 import shutil
 import subprocess
@@ -54,6 +58,107 @@ ZH_BUILD = BUILD / "zh"
 JUPYTER_CACHE = BUILD / ".jupyter_cache"
 
 
+#: The interface's words in the Chinese edition, per gettext catalogue: English -> Chinese.
+#: "sphinx" serves the PyData theme's templates (it has no Chinese) and Sphinx's own labels;
+#: "booktheme" serves the book theme's buttons, whose Chinese catalogue lacks "Live Code" and
+#: "Launch on" and says 列印成 PDF (Taiwan usage) for "Print to PDF". These win over the
+#: packages' own catalogues (``localise_interface``); tests/test_site.py fails on any interface
+#: word left in English on a Chinese page.
+INTERFACE_ZH: dict[str, dict[str, str]] = {
+    "sphinx": {
+        "Back to top": "回到顶部",
+        "Skip to main content": "跳到正文",
+        "Click to expand": "点击展开",
+        "Click to collapse": "点击折叠",
+        "Please activate JavaScript to enable the search functionality.": (
+            "请启用 JavaScript 以使用搜索功能。"
+        ),
+        "Breadcrumb": "导航路径",
+        "Home": "首页",
+        "Edit on %(provider)s": "在 %(provider)s 上编辑",
+        "Edit": "编辑",
+        "Indices": "索引",
+        "On this page": "本页内容",
+        "previous page": "上一页",
+        "next page": "下一页",
+        "Section Navigation": "本节导航",
+        "Site navigation": "全书导航",
+        "light/dark": "浅色/深色",
+        "Version warning": "版本提示",
+        "Announcement": "公告",
+        "© Copyright %(copyright)s.": "© 版权所有 %(copyright)s。",
+        '© <a href="%(path)s">Copyright</a> %(copyright)s.': (
+            '© <a href="%(path)s">版权所有</a> %(copyright)s。'
+        ),
+        "Link to this heading": "链接到此标题",
+        "Permalink to this heading": "链接到此标题",
+        "Link to this definition": "链接到此定义",
+        "Link to this equation": "链接到此公式",
+        "Link to this image": "链接到此图",
+        "Link to this table": "链接到此表",
+        "Link to this code": "链接到此代码",
+        "Link to this term": "链接到此术语",
+    },
+    "booktheme": {
+        "Print to PDF": "打印为 PDF",
+        "Live Code": "在线运行",
+        "Launch Thebe": "在本页运行代码（Thebe）",
+        # The theme writes translation("Launch on") + " Binder": "启动于 Binder".
+        "Launch on": "启动于",
+        "Launch interactive content": "在线运行本章",
+        "Repository": "仓库",
+        "Source repository": "源代码仓库",
+        "Source repositories": "源代码仓库",
+        "Show source": "显示源文件",
+        "Suggest edit": "提出修改建议",
+        "Open issue": "报告问题",
+        "Open an issue": "报告问题",
+        "Search": "搜索",
+        "Search this book...": "搜索本书……",
+        "Toggle navigation": "显示或隐藏导航栏",
+        # _ext/templates/toggle-*-sidebar.html: the theme's own templates leave these in English.
+        "Toggle primary sidebar": "显示或隐藏侧边栏",
+        "Toggle secondary sidebar": "显示或隐藏本页目录",
+        "Download this page": "下载本页",
+        "Download source file": "下载源文件",
+        "Download notebook file": "下载 notebook 文件",
+        "Fullscreen mode": "全屏模式",
+    },
+}
+#: The authors, as the footer of the Chinese edition names them.
+AUTHOR_ZH = "Where to Look 的作者们"
+#: sphinx-togglebutton's hint beside each solution's drop-down ("Click to show" / "Click to hide").
+TOGGLE_HINTS_ZH = ("点击显示", "点击隐藏")
+
+
+class _Interface(gettext.NullTranslations):
+    """A catalogue's translations with ``messages`` put first; the rest from ``fallback``."""
+
+    def __init__(self, messages: dict[str, str], fallback=None):
+        super().__init__()
+        self.messages = messages
+        if fallback is not None:
+            self.add_fallback(fallback)
+
+    def gettext(self, message):
+        return self.messages.get(message) or super().gettext(message)
+
+
+def localise_interface(app, config) -> None:
+    """Chinese edition: ``INTERFACE_ZH`` before the packages' own catalogues, and the toggle
+    hints. Runs at config-inited before sphinx-togglebutton writes its hints into the page
+    (priority 400 < 500) and before the builder loads its templates with ``app.translator``."""
+    if not is_chinese(config.language):
+        return
+    from sphinx import locale
+
+    for catalog, messages in INTERFACE_ZH.items():
+        key = ("general", catalog)
+        locale.translators[key] = _Interface(messages, locale.translators.get(key))
+    app.translator = locale.translators[("general", "sphinx")]
+    config.togglebutton_hint, config.togglebutton_hint_hide = TOGGLE_HINTS_ZH
+
+
 def is_chinese(language: str | None) -> bool:
     return bool(language) and language.replace("-", "_").lower().startswith("zh")
 
@@ -64,8 +169,11 @@ def is_chinese(language: str | None) -> bool:
 
 
 def configure(app, config) -> None:
-    """Add the switch to the article header; in the Chinese edition, Chinese labels."""
-    config.templates_path = [*config.templates_path, str(TEMPLATES)]
+    """Add the switch to the article header; in the Chinese edition, Chinese labels.
+
+    Our templates come first: besides the switch they replace two of the book theme's buttons
+    whose tooltips it does not translate (``toggle-*-sidebar.html``)."""
+    config.templates_path = [str(TEMPLATES), *config.templates_path]
     static = str(Path(__file__).resolve().parent / "static")
     if static not in config.html_static_path:
         config.html_static_path = [*config.html_static_path, static]
@@ -79,8 +187,10 @@ def configure(app, config) -> None:
         options["search_bar_text"] = "搜索本书……"
         # MyST-NB's labels for hidden cells ("Show code cell source", ...) are not in its
         # catalogues; {type} would stay English, so the Chinese labels leave it out.
-        config.nb_code_prompt_show = "显示代码单元"
-        config.nb_code_prompt_hide = "隐藏代码单元"
+        config.nb_code_prompt_show = "显示代码单元格"
+        config.nb_code_prompt_hide = "隐藏代码单元格"
+        # The footer's "By ..." (作者：...).
+        config.author = AUTHOR_ZH
     config.html_theme_options = options
 
 
@@ -134,7 +244,7 @@ def other_edition(pagename: str, chinese: bool) -> dict:
             "href": href,
             "label": "English",
             "hreflang": "en",
-            "title": "Read this page in English",
+            "title": "阅读本页的英文版",
         }
     href = "../" * depth + f"{ZH_PREFIX}/{pagename}.html"
     return {"href": href, "label": "中文", "hreflang": "zh-CN", "title": "阅读本页的中文版"}
@@ -168,6 +278,7 @@ def build_chinese_edition(app, exception) -> None:
 
 def setup(app) -> dict:
     app.connect("config-inited", configure)
+    app.connect("config-inited", localise_interface, priority=400)
     app.connect("builder-inited", add_fonts)
     app.connect("env-before-read-docs", drop_stale_executions)
     app.connect("doctree-read", translate_toc_captions, priority=400)

@@ -8,7 +8,10 @@ sentence changed without its translation fails here, naming the page and the sen
   message that the sources no longer have (obsolete);
 - a translation keeps what must not be translated: maths, inline code and the targets of MyST
   roles (``{term}``, ``{doc}``, ``{footcite:p}``, ...), each as many times as the English;
-- a sentence of English prose is translated into Chinese, not left in English.
+- a sentence of English prose is translated into Chinese, not left in English;
+- a term of the glossary has one Chinese name everywhere: the glossary gives each entry's
+  preferred Chinese term and, after "also", the other names a reader may meet (``汇聚 (also
+  池化)``); a translation that writes one of those aliases, outside quotation marks, fails.
 
 README, "Translating", gives the three commands that bring the catalogues up to date.
 """
@@ -108,6 +111,65 @@ def glossary_headwords() -> set[str]:
     return {line.strip() for line in block.splitlines() if line.strip() and not line[0].isspace()}
 
 
+#: The start of a glossary definition: the Chinese name, then in brackets either a note
+#: ("(ARM)", "(核函数)") or, after "also", the aliases: "汇聚 (also 池化). Summarising ...".
+CHINESE_NAME = re.compile(r"^(?P<name>[^(.]+?)\s*(?:\((?P<note>[^()]*)\))?\.(?:\s|$)")
+#: An alias in quotation marks is named, not used: 汇聚（又称“池化”）.
+QUOTED = re.compile(r"“[^“”]*”|「[^「」]*」|‘[^‘’]*’")
+#: Words that hold an alias but mean something else: 部分数据 ("part of the data") holds 分数.
+NOT_AN_ALIAS = ("部分数",)
+
+
+def glossary_entries() -> list[tuple[list[str], str]]:
+    """Each glossary entry: its headwords and the first line of its definition."""
+    text = (ROOT / "glossary.md").read_text(encoding="utf-8")
+    block = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    entries: list[tuple[list[str], str]] = []
+    heads: list[str] = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            heads.append(line.strip())
+        elif heads:
+            entries.append((heads, line.strip()))
+            heads = []
+    return entries
+
+
+def chinese_terms() -> dict[str, tuple[str, list[str]]]:
+    """Headword -> (the preferred Chinese term, its aliases), from glossary.md."""
+    terms = {}
+    for heads, first in glossary_entries():
+        match = CHINESE_NAME.match(first)
+        assert match, f"glossary entry {heads[0]!r} does not begin with its Chinese name: {first!r}"
+        note = match["note"] or ""
+        aliases = [a.strip() for a in note[5:].split(",")] if note.startswith("also ") else []
+        terms[heads[0]] = (match["name"].strip(), [a for a in aliases if a])
+    return terms
+
+
+def term_drift(text: str, terms: dict[str, tuple[str, list[str]]]) -> list[str]:
+    """The aliases a translation uses where the glossary prefers another Chinese term.
+
+    Quoted aliases, code, maths and role targets are left out, and so is an alias inside a
+    preferred term (代码单元格, "cell", holds 代码单元) or inside ``NOT_AN_ALIAS``.
+    """
+    text = ROLE.sub(lambda m: re.sub(r"<[^<>]*>\s*$", "", m["body"]), text)
+    for pattern in (QUOTED, DISPLAY_MATH, INLINE_MATH, CODE):
+        text = pattern.sub(" ", text)
+    keep = [name for name, _ in terms.values()] + list(NOT_AN_ALIAS)
+    for word in sorted(keep, key=len, reverse=True):
+        text = text.replace(word, "\0")
+    found = []
+    aliases = [(a, head, name) for head, (name, alist) in terms.items() for a in alist]
+    for alias, head, name in sorted(aliases, key=lambda item: -len(item[0])):
+        if alias in text:
+            found.append(f"{alias} -> {name} ({head})")
+            text = text.replace(alias, "\0")
+    return found
+
+
 def read(path: Path):
     with path.open("rb") as handle:
         return babel_pofile.read_po(handle, abort_invalid=True)
@@ -179,10 +241,55 @@ def test_prose_is_translated_into_chinese(page):
     assert not left_in_english, f"{page}.po: English prose left untranslated: {left_in_english[:5]}"
 
 
+def test_glossary_gives_each_term_one_chinese_name():
+    """Every glossary entry begins with its Chinese name; no alias is another entry's name."""
+    terms = chinese_terms()
+    assert len(terms) == len(glossary_entries()) >= 35
+    names = {name for name, _ in terms.values()}
+    for head, (name, aliases) in terms.items():
+        assert CJK.search(name) or name.isascii(), f"{head}: {name!r}"
+        clash = [a for a in aliases if a in names or a == name]
+        assert not clash, f"{head}: an alias is also a preferred term: {clash}"
+    assert terms["pooling"] == ("汇聚", ["池化"])
+    assert terms["layer normalisation"] == ("层规范化", ["层归一化"])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_translations_use_the_glossary_terms(page):
+    """A glossary term is written with its preferred Chinese name, never an alias (outside
+    quotation marks); the glossary's "also" names the aliases (README, "Translating")."""
+    terms = chinese_terms()
+    drift = []
+    for message in read(LOCALE / f"{page}.po"):
+        if message.id and message.string:
+            for problem in term_drift(message.string, terms):
+                drift.append(f"{problem}: {message.string[:80]!r}")
+    assert not drift, f"{page}.po uses an alias of a glossary term:\n" + "\n".join(drift[:20])
+
+
+def test_term_check_catches_a_drift():
+    """The term check fails on an alias, and passes a quoted alias or an alias in a longer term."""
+    terms = {
+        "pooling": ("汇聚", ["池化"]),
+        "cell": ("单元格", ["代码单元"]),
+        "score": ("评分", ["分数", "得分"]),
+        "score function": ("得分函数", []),
+    }
+    assert term_drift("注意力汇聚（又称“注意力池化”）", terms) == []
+    assert term_drift("下面的代码单元格打印评分；得分函数估计量；部分数据", terms) == []
+    assert term_drift("{term}`二阶汇聚 <second-order pooling>`，`nn.MaxPool2d`", terms) == []
+    assert term_drift("全局平均池化", terms) == ["池化 -> 汇聚 (pooling)"]
+    assert term_drift("下面的代码单元打印分数", terms) == [
+        "代码单元 -> 单元格 (cell)",
+        "分数 -> 评分 (score)",
+    ]
+    assert term_drift("{term}`池化 <pooling>`", terms) == ["池化 -> 汇聚 (pooling)"]
+
+
 def test_markup_check_catches_a_broken_translation():
     """The checks above can fail: a lost maths span, a renamed term and a dropped citation."""
     msgid = "The {term}`query` scores a key by $q^\\top k$ {footcite:p}`Bahdanau2015`, `softmax`."
-    good = "{term}`查询 <query>` 用 $q^\\top k$ 为键打分 {footcite:p}`Bahdanau2015`，`softmax`。"
+    good = "{term}`查询 <query>` 用 $q^\\top k$ 为键评分 {footcite:p}`Bahdanau2015`，`softmax`。"
     assert markup_problems(msgid, good) == []
     assert markup_problems(msgid, good.replace("$q^\\top k$", "q·k"))
     assert markup_problems(msgid, good.replace("<query>", "<查询>"))

@@ -23,8 +23,12 @@ is opened, then the search page, and on each page the test checks:
 
 The Chinese edition (``_build/html/zh/``, ``_ext/editions.py``) gets the same checks on every
 page, and more: its body text is Chinese, its language switch leads to the same page in English
-(and the English page's switch back to it), and its Chinese glyphs render (each character drawn
-differs from the missing-glyph box, so the screenshots show no tofu).
+(and the English page's switch back to it), its Chinese glyphs render (each character drawn
+differs from the missing-glyph box, so the screenshots show no tofu), and its interface speaks
+Chinese: no button, label, tooltip or drop-down hint of the theme and its extensions is left in
+English (``INTERFACE_ENGLISH_ALLOWED`` lists the exceptions: proper names and file types). A
+solution drop-down of each chapter opens with a Chinese hint (screenshots under
+``_build/screenshots/zh/solutions/``).
 
 A full-page screenshot of each page goes to ``_build/screenshots/`` (``zh/`` for the Chinese
 edition; git-ignored).
@@ -598,6 +602,64 @@ def check_chinese(page) -> None:
     assert glyphs["distinct"] == len(chars), f"Chinese characters all drawn alike (tofu): {glyphs}"
 
 
+#: English words the Chinese interface may show: proper names (of the book, of services and of
+#: the language the switch leads to), file types, and "notebook", which the Chinese text keeps.
+#: Code, maths, outputs, figures, references, the glossary's English headwords and the titles of
+#: pages (checked by check_chinese and tests/test_i18n.py) are not interface: not looked at.
+INTERFACE_ENGLISH_ALLOWED = {
+    "Binder", "Colab", "JupyterHub", "Thebe", "GitHub", "PDF", "pdf", "ipynb", "md", "English",
+    "Ctrl", "Jupyter", "notebook", "Markdown", "Executable", "Book", "Project",
+}  # fmt: skip
+
+INTERFACE_TEXT_JS = r"""
+(allowed) => {
+  allowed = new Set(allowed);
+  const content = 'article.bd-article';
+  // Not interface: code, maths, outputs, figures, references, headwords, and page titles in
+  // the navigation (translated in the catalogues, checked elsewhere).
+  const skip = 'script, style, noscript, template, pre, code, kbd, samp, .highlight, '
+      + 'mjx-container, .math, svg, canvas, .vega-embed, .cell_output, #references, .citation, '
+      + '[role="doc-biblioentry"], dl.glossary > dt, nav.bd-docs-nav a, .bd-toc-nav a, '
+      + '.prev-next-title, .bd-breadcrumbs a, .navbar-brand, #jb-print-docs-body h1, '
+      + '#jb-print-toc a';
+  // Interface inside the article: buttons, drop-down hints and summaries, heading links.
+  const controls = 'button, summary, .toggle-details__summary-text, a.headerlink, '
+      + '.thebe-launch-button, .copybtn';
+  const found = [];
+  const english = text => (text.replace(/Where to Look/g, ' ').match(/[A-Za-z]{2,}/g) || [])
+      .filter(word => !allowed.has(word));
+  const interfaceElement = el => !el.closest(skip)
+      && (!el.closest(content) || Boolean(el.closest(controls)));
+  const note = (el, what, text) => {
+    if (text && english(text).length) {
+      const where = el.tagName.toLowerCase() + (el.className ? '.' + String(el.className)
+          .trim().split(/\s+/).slice(0, 2).join('.') : '');
+      found.push(`${where} ${what}: ${text.replace(/\s+/g, ' ').trim().slice(0, 80)}`);
+    }
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (el && node.textContent.trim() && interfaceElement(el)) note(el, 'text', node.textContent);
+  }
+  for (const el of document.body.querySelectorAll(
+      '[title], [placeholder], [data-toggle-hint], [data-tooltip], [data-bs-original-title]')) {
+    if (!interfaceElement(el) && !el.hasAttribute('data-toggle-hint')) continue;
+    for (const name of ['title', 'placeholder', 'data-toggle-hint', 'data-tooltip',
+                        'data-bs-original-title']) {
+      note(el, name, el.getAttribute(name));
+    }
+  }
+  return Array.from(new Set(found));
+}
+"""
+
+
+def interface_english(page) -> list[str]:
+    """Interface strings (text, tooltips, hints, placeholders) with English words not allowed."""
+    return page.evaluate(INTERFACE_TEXT_JS, sorted(INTERFACE_ENGLISH_ALLOWED))
+
+
 def check_edition_switch(page, doc: str, edition: str, base: str) -> None:
     """The switch in the header leads to this page in the other edition, and back."""
     switch = page.locator("a.edition-switch")
@@ -642,6 +704,8 @@ def test_page(doc, edition, visit, server):
     check_edition_switch(page, doc, edition, server)
     if edition == "zh":
         check_chinese(page)
+        english = interface_english(page)
+        assert not english, f"interface left in English on a Chinese page: {english[:10]}"
     screenshot(page, doc, edition)
     v.assert_clean()
 
@@ -661,6 +725,51 @@ def test_page(doc, edition, visit, server):
         assert page.locator("article h1").count() == 1
     else:
         assert next_link.count() == 0
+
+
+def _solutions(doc: str) -> int:
+    """How many solution drop-downs (``:class: dropdown`` admonitions) the chapter has."""
+    nb = json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))
+    return sum("".join(c["source"]).count("dropdown") for c in nb["cells"])
+
+
+@pytest.mark.parametrize("doc", [d for d in CHAPTERS if _solutions(d)])
+def test_chinese_solution_opens_with_a_chinese_hint(doc, visit):
+    """A solution's drop-down on a Chinese page says 点击显示, opens on a click, then says 点击隐藏
+    (sphinx-togglebutton's hint, localised by _ext/editions.py); a screenshot of the open
+    solution goes to _build/screenshots/zh/solutions/."""
+    v = visit()
+    page = v.open(f"zh/{doc}.html")
+    toggles = page.locator("article .admonition.dropdown button.toggle-button")
+    assert toggles.count() == _solutions(doc), "each solution is a drop-down with its button"
+    button = toggles.first
+    assert button.get_attribute("data-toggle-hint") == "点击显示"
+    solution = page.locator("article .admonition.dropdown").first
+    solution.scroll_into_view_if_needed()
+    button.click()
+    page.wait_for_function(
+        "el => !el.classList.contains('toggle-hidden')", arg=solution.element_handle()
+    )
+    assert button.get_attribute("data-toggle-hint") == "点击隐藏"
+    text = solution.locator("p").first
+    assert text.is_visible(), "the open solution shows its text"
+    # The drop-down fades in; the screenshot waits for the text's full opacity.
+    page.wait_for_function("el => getComputedStyle(el).opacity === '1'", arg=text.element_handle())
+    assert not interface_english(page), "an English hint or label on the opened solution"
+    folder = SCREENSHOTS / "zh" / "solutions"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{Path(doc).name}.png"))
+    v.assert_clean()
+
+
+def test_interface_check_sees_english(visit):
+    """The interface check is not blind: on an English chapter it finds the English interface
+    (the theme's "Back to top", the drop-down hint "Click to show") that a Chinese page must not
+    show."""
+    doc = next(d for d in CHAPTERS if _solutions(d))
+    english = " ".join(interface_english(visit().open(f"{doc}.html")))
+    for words in ("Back to top", "Click to show", "Print to PDF"):
+        assert words in english, f"{words!r} not found by the interface check: {english[:400]}"
 
 
 def test_explorer_chapters_exist():
