@@ -18,11 +18,12 @@ from .checks import (
     require_feature_map,
     require_positive_int,
 )
+from .core import NeedWeightsMixin
 
 __all__ = ["AttentionRefinementModule", "FeatureFusionModule"]
 
 
-class AttentionRefinementModule(nn.Module):
+class AttentionRefinementModule(NeedWeightsMixin, nn.Module):
     """BiSeNet's attention refinement module: a global-context channel gate without a bottleneck.
 
     ``w = sigmoid(BN(W avgpool(x)))`` with a full ``C x C`` 1x1 convolution ``W``; ``y = x * w``.
@@ -64,7 +65,7 @@ class AttentionRefinementModule(nn.Module):
         return x * weights
 
 
-class FeatureFusionModule(nn.Module):
+class FeatureFusionModule(NeedWeightsMixin, nn.Module):
     """BiSeNet's feature fusion module: concatenate two paths, then reweight channels SE-style.
 
     ``f = ReLU(BN(conv1x1([x_spatial; x_context])))``, ``w = sigmoid(W2 ReLU(W1 avgpool(f)))``

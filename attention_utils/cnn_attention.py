@@ -34,6 +34,7 @@ from .checks import (
     require_positive_int,
     require_reduction,
 )
+from .core import NeedWeightsMixin
 
 __all__ = [
     "FcaLayer",
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-class GCT(nn.Module):
+class GCT(NeedWeightsMixin, nn.Module):
     """Gated channel transformation: an l2 embedding, a channel normalisation and a tanh gate.
 
     ``s_c = alpha_c ||x_c||_2`` (with ``eps`` inside the root), ``s_hat_c = sqrt(C) s_c / ||s||_2``
@@ -103,7 +104,7 @@ def covariance(x: torch.Tensor) -> torch.Tensor:
     return z @ z.transpose(1, 2) / z.shape[2]  # (B, C, C)
 
 
-class GSoP(nn.Module):
+class GSoP(NeedWeightsMixin, nn.Module):
     """Global second-order pooling block: channel weights from the channel covariance matrix.
 
     ``z = ReLU(BN(conv1x1(ReLU(x))))`` reduces C to ``c' = hidden`` channels; ``S = cov(z)`` is
@@ -296,7 +297,7 @@ def dct_filters(size: int, frequencies: list[tuple[int, int]]) -> torch.Tensor:
     return torch.stack([basis(u)[:, None] * basis(v)[None, :] for u, v in frequencies]).float()
 
 
-class FcaLayer(nn.Module):
+class FcaLayer(NeedWeightsMixin, nn.Module):
     """Multi-spectral channel attention: SE with the squeeze replaced by DCT frequency components.
 
     The channels are split into ``k = len(frequencies)`` equal groups; group ``g`` is squeezed by

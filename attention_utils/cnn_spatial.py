@@ -36,6 +36,7 @@ from .checks import (
     require_positive_int,
     require_tensor,
 )
+from .core import NeedWeightsMixin
 from .scoring import attention_pool
 
 __all__ = [
@@ -71,7 +72,7 @@ def affine_transform(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(x, grid, align_corners=False)  # (B, C, H, W)
 
 
-class SpatialTransformer(nn.Module):
+class SpatialTransformer(NeedWeightsMixin, nn.Module):
     """Spatial transformer: a localisation net predicts an affine map, a sampler applies it.
 
     ``theta = f_loc(x)`` (two conv + max-pool + ReLU stages, then two linear layers giving 6
@@ -127,7 +128,7 @@ class SpatialTransformer(nn.Module):
         return affine_transform(x, theta)  # (B, C, H, W)
 
 
-class ReverseAttention(nn.Module):
+class ReverseAttention(NeedWeightsMixin, nn.Module):
     """Reverse attention: look where the deeper prediction is *not* yet confident.
 
     Given side features ``F`` of shape ``(B, C, H, W)`` and the deeper side output (saliency
@@ -177,7 +178,7 @@ class ReverseAttention(nn.Module):
         return up + self.residual(features * weights)  # (B, 1, H, W)
 
 
-class DoubleAttention(nn.Module):
+class DoubleAttention(NeedWeightsMixin, nn.Module):
     """Double attention: gather global descriptors with one attention, distribute them with another.
 
     With ``A = conv_a(x)`` (``m`` channels), ``Bm = conv_b(x)`` and ``V = conv_v(x)`` (``n``
@@ -278,7 +279,7 @@ class _Hourglass(nn.Module):
         return F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
-class ResidualAttentionModule(nn.Module):
+class ResidualAttentionModule(NeedWeightsMixin, nn.Module):
     """Residual Attention Network's module: a trunk branch and a soft mask, ``(1 + M) * T``.
 
     ``p`` pre-activation residual units, then the trunk ``T(x)`` (``t`` units) and the mask

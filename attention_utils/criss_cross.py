@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .checks import require_bool, require_feature_map, require_positive_int, require_reduction
+from .core import NeedWeightsMixin
 from .scoring import attention
 
 __all__ = ["CrissCrossAttention"]
@@ -33,7 +34,7 @@ def _cross(t: torch.Tensor) -> torch.Tensor:
     return torch.cat((column, row), dim=3)  # (B, H, W, H + W, d)
 
 
-class CrissCrossAttention(nn.Module):
+class CrissCrossAttention(NeedWeightsMixin, nn.Module):
     """Criss-cross attention: each position attends to its own row and column only.
 
     For position u = (i, j), the keys are the H + W - 1 positions of row i and column j (u

@@ -23,12 +23,13 @@ from .checks import (
     require_positive_int,
     require_reduction,
 )
+from .core import NeedWeightsMixin
 from .resnet import Bottleneck, ResNet, resnet50
 
 __all__ = ["SKConv", "sk_resnet50"]
 
 
-class SKConv(nn.Module):
+class SKConv(NeedWeightsMixin, nn.Module):
     """Selective kernel convolution: branches with different receptive fields, mixed per channel.
 
     Split: ``U_m = ReLU(BN(conv_m(x)))`` for ``m = 1..M``, branch ``m`` a 3x3 (grouped)

@@ -41,6 +41,7 @@ from .checks import (
     require_real,
     require_reduction,
 )
+from .core import NeedWeightsMixin
 
 __all__ = [
     "CBAM",
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 
-class SEBlock(nn.Module):
+class SEBlock(NeedWeightsMixin, nn.Module):
     """Squeeze-and-excitation: reweight each channel by a gate computed from all channels.
 
     With ``x`` of shape ``(B, C, H, W)``:
@@ -107,7 +108,7 @@ class SEBlock(nn.Module):
         return f"channels={self.channels}, reduction={self.reduction}"
 
 
-class ChannelAttention(nn.Module):
+class ChannelAttention(NeedWeightsMixin, nn.Module):
     """CBAM's channel half: one shared MLP over the average- and the max-pooled descriptor.
 
     ``M_c(x) = sigmoid(MLP(avgpool(x)) + MLP(maxpool(x)))``, ``MLP(z) = W2 relu(W1 z)`` with
@@ -154,7 +155,7 @@ class ChannelAttention(nn.Module):
         return f"channels={self.channels}, reduction={self.reduction}"
 
 
-class SpatialAttention(nn.Module):
+class SpatialAttention(NeedWeightsMixin, nn.Module):
     """CBAM's spatial half: a ``k x k`` convolution over the channel-wise mean and max maps.
 
     ``M_s(x) = sigmoid(BN(conv_k([mean_c(x); max_c(x)])))``: the two ``(B, 1, H, W)`` maps are
@@ -203,7 +204,7 @@ class SpatialAttention(nn.Module):
         return f"channels={self.channels}, kernel_size={self.kernel_size}"
 
 
-class CBAM(nn.Module):
+class CBAM(NeedWeightsMixin, nn.Module):
     """Convolutional Block Attention Module: channel attention, then spatial attention.
 
     ``x' = x * M_c(x)``, ``y = x' * M_s(x')`` (sequential, channel first: the order the paper
@@ -238,19 +239,9 @@ class CBAM(nn.Module):
         need_weights: bool = False,
     ) -> None:
         super().__init__()
-        require_bool("need_weights", need_weights)
-        self.channel_attention = ChannelAttention(channels, reduction, need_weights=need_weights)
-        self.spatial_attention = SpatialAttention(channels, kernel_size, need_weights=need_weights)
-
-    @property
-    def need_weights(self) -> bool:
-        """Whether both halves keep their weights; setting it sets both."""
-        return self.channel_attention.need_weights and self.spatial_attention.need_weights
-
-    @need_weights.setter
-    def need_weights(self, value: bool) -> None:
-        value = require_bool("need_weights", value)
-        self.channel_attention.need_weights = self.spatial_attention.need_weights = value
+        self.channel_attention = ChannelAttention(channels, reduction)
+        self.spatial_attention = SpatialAttention(channels, kernel_size)
+        self.need_weights = need_weights  # NeedWeightsMixin: sets both halves
 
     @property
     def attention_weights(self) -> torch.Tensor | None:
@@ -283,7 +274,7 @@ def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
     return t if t % 2 == 1 else t + 1
 
 
-class ECA(nn.Module):
+class ECA(NeedWeightsMixin, nn.Module):
     """Efficient channel attention: a 1-D convolution across neighbouring channels.
 
     ``w = sigmoid(conv1d_k(avgpool(x)))``: the ``(B, C)`` descriptor is read as a length-C
@@ -341,7 +332,7 @@ class ECA(nn.Module):
         return f"channels={self.channels}, kernel_size={self.kernel_size}"
 
 
-class SimAM(nn.Module):
+class SimAM(NeedWeightsMixin, nn.Module):
     """Parameter-free 3-D attention from the closed-form minimum of a neuron energy.
 
     For each channel with ``M = H W`` positions, mean ``mu`` and ``sigma^2 = sum (x - mu)^2 /

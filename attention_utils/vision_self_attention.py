@@ -36,6 +36,7 @@ from .checks import (
     require_positive_int,
     require_reduction,
 )
+from .core import NeedWeightsMixin
 from .scoring import attention, attention_pool
 
 __all__ = [
@@ -61,7 +62,7 @@ def _zero_bn(channels: int) -> nn.BatchNorm2d:
     return bn
 
 
-class NonLocalBlock(nn.Module):
+class NonLocalBlock(NeedWeightsMixin, nn.Module):
     """Non-local block: every position is updated with a weighted sum over all positions.
 
     ``y_i = (1 / C(x)) sum_j f(x_i, x_j) g(x_j)`` and ``z_i = BN(W_z y_i) + x_i``, with 1x1
@@ -169,7 +170,7 @@ def _learned_query_pool(
     return attention_pool(scores, values)
 
 
-class GlobalContextBlock(nn.Module):
+class GlobalContextBlock(NeedWeightsMixin, nn.Module):
     """Global context (GC) block: one query-independent context, an SE-like transform, addition.
 
     ``z_i = x_i + W_v2 ReLU(LN(W_v1 sum_j softmax_j(W_k x_j) x_j))``: the softmax over positions
@@ -225,7 +226,7 @@ class GlobalContextBlock(nn.Module):
         return f"channels={self.channels}, reduction={self.reduction}"
 
 
-class DisentangledNonLocalBlock(nn.Module):
+class DisentangledNonLocalBlock(NeedWeightsMixin, nn.Module):
     """Disentangled Non-local (DNL): a whitened pairwise term plus a unary term.
 
     ``y_i = sum_j [softmax_j((q_i - mu_q)^T (k_j - mu_k) / (sqrt(d) T))
@@ -289,7 +290,7 @@ class DisentangledNonLocalBlock(nn.Module):
         return x + self.W_z(y)
 
 
-class PolarizedSelfAttention(nn.Module):
+class PolarizedSelfAttention(NeedWeightsMixin, nn.Module):
     """Polarized self-attention (PSA), parallel layout: a channel and a spatial branch, summed.
 
     Channel branch (keeps C/2 channels, collapses space with a softmax over the H W positions):

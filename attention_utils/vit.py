@@ -24,12 +24,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import require_bool, require_feature_map, require_positive_int, require_probability
+from .core import NeedWeightsMixin
 from .scoring import attention, attention_pool
 
 __all__ = ["OutlookAttention", "VisionTransformer", "vit_num_parameters"]
 
 
-class OutlookAttention(nn.Module):
+class OutlookAttention(NeedWeightsMixin, nn.Module):
     """Outlook attention: each position predicts the weights of its own k x k window.
 
     For the window of k x k positions around (the pooled) position i, a linear layer maps
@@ -153,7 +154,7 @@ def vit_num_parameters(
     )
 
 
-class _EncoderBlock(nn.Module):
+class _EncoderBlock(NeedWeightsMixin, nn.Module):
     """ViT's pre-norm block: ``z' = MSA(LN(z)) + z``, ``z = MLP(LN(z')) + z'`` (eqs. 2-3)."""
 
     def __init__(
@@ -192,7 +193,7 @@ class _EncoderBlock(nn.Module):
         return z + self.mlp(self.ln2(z))  # (B, T, d), eq. (3)
 
 
-class VisionTransformer(nn.Module):
+class VisionTransformer(NeedWeightsMixin, nn.Module):
     """Vision Transformer: an image as a sequence of patch tokens, encoded by Transformer blocks.
 
     As in the paper (eqs. 1-4):
@@ -272,18 +273,7 @@ class VisionTransformer(nn.Module):
         )
         self.norm = nn.LayerNorm(num_hiddens)  # eq. (4)
         self.head = nn.Linear(num_hiddens, num_classes)
-        self.need_weights = need_weights
-
-    @property
-    def need_weights(self) -> bool:
-        """Whether every block keeps its attention weights (readable path) or runs fused."""
-        return self._need_weights
-
-    @need_weights.setter
-    def need_weights(self, value: bool) -> None:
-        self._need_weights = require_bool("need_weights", value)
-        for blk in self.blks:
-            blk.need_weights = value
+        self.need_weights = need_weights  # NeedWeightsMixin: sets every block
 
     @property
     def attention_weights(self) -> list[torch.Tensor | None]:

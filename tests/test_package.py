@@ -103,3 +103,28 @@ def test_every_name_a_chapter_uses_is_public():
     used = _names_the_chapters_use()
     assert len(used) > 20, "the chapters import the library: the parser found too few names"
     assert used <= set(attention_utils.__all__), sorted(used - set(attention_utils.__all__))
+
+
+def test_every_module_with_need_weights_uses_the_one_switch():
+    """Every public module that takes ``need_weights`` gets it from ``NeedWeightsMixin``.
+
+    So setting it is type-checked and reaches every attention-holding module inside, whatever
+    the chapter (sequence layers, CNN gates, vision self-attention, the ViT).
+    """
+    import inspect
+
+    from torch import nn
+
+    import attention_utils
+    from attention_utils.core import NeedWeightsMixin
+
+    takes_it = [
+        name
+        for name in attention_utils.__all__
+        if inspect.isclass(obj := getattr(attention_utils, name))
+        and issubclass(obj, nn.Module)
+        and "need_weights" in inspect.signature(obj.__init__).parameters
+    ]
+    assert len(takes_it) > 20
+    plain = [n for n in takes_it if not issubclass(getattr(attention_utils, n), NeedWeightsMixin)]
+    assert plain == [], f"need_weights as a plain attribute: {plain}"
