@@ -111,50 +111,62 @@ def _tile_mask(lens, causal, q_start, q_end, k_start, k_end, offset, device):
     ``lens`` is None or ``(batch_size, 1, num_queries, 1)`` (1-D valid_lens: ``num_queries`` 1).
     Returns a bool tensor broadcasting to ``(batch_size, rest, block_q, block_k)`` or None.
     """
+    future = causal and k_end - 1 > q_start + offset  # some key lies in some query's future
+    if lens is None and not future:
+        return None
     mask = None
     key_pos = torch.arange(k_start, k_end, device=device)  # (block_k,)
     if lens is not None:
         chunk = lens if lens.shape[2] == 1 else lens[:, :, q_start:q_end]  # (b, 1, bq or 1, 1)
         mask = key_pos < chunk  # (batch_size, 1, block_q or 1, block_k)
-    if causal and k_end - 1 > q_start + offset:  # some key of the tile lies in some query's future
+    if future:
         query_pos = torch.arange(q_start, q_end, device=device).unsqueeze(-1)  # (block_q, 1)
         past = key_pos <= query_pos + offset  # (block_q, block_k)
         mask = past if mask is None else mask & past
     return mask
 
 
+# Scores are kept in base 2 inside the loops: with q2 = q * log2(e), exp(q.k - m) equals
+# exp2(q2.k - m * log2(e)), and exp2 costs about a third of exp on a CPU (FlashAttention's kernels
+# use the same identity). Maxima and log-sum-exps below are in these base-2 units.
+_LOG2E = math.log2(math.e)
+
+
 def _flash_forward(q, k, v, lens, causal, key_block, query_block):
     """Tiled forward pass on ``(batch_size, rest, n, d)`` inputs, ``q`` already scaled.
 
-    Returns the output ``(batch_size, rest, nq, dv)`` and the log-sum-exp ``(batch_size, rest,
-    nq)``, ``+inf`` for a query that sees no key. The values get a last column of ones, so that
-    one product ``P [V 1]`` gives both the block's ``P V`` and its row sums.
+    Returns the output ``(batch_size, rest, nq, dv)`` and the log-sum-exp in base 2
+    ``(batch_size, rest, nq)``, ``+inf`` for a query that sees no key.
     """
     num_queries, num_keys, value_size = q.shape[-2], k.shape[-2], v.shape[-1]
     offset = num_keys - num_queries
-    v_ones = torch.cat([v, v.new_ones(*v.shape[:-1], 1)], dim=-1)  # (b, rest, nk, value_size + 1)
-    acc = q.new_zeros(*q.shape[:-1], value_size + 1)  # (b, rest, nq, value_size + 1): [a, l]
+    q2 = q * _LOG2E  # (b, rest, nq, d): scores in base 2
+    key_t = k.transpose(-2, -1).contiguous()  # (b, rest, d, nk): one transpose, not one per tile
+    acc = q.new_zeros(*q.shape[:-1], value_size)  # (b, rest, nq, value_size): unnormalised output
+    row_sum = q.new_zeros(q.shape[:-1])  # (b, rest, num_queries)
     row_max = q.new_full(q.shape[:-1], -math.inf)  # (b, rest, num_queries)
     for q_start, q_end, blocks in _tiles(num_queries, num_keys, query_block, key_block, causal):
-        q_chunk = q[..., q_start:q_end, :]  # (b, rest, block_q, d)
+        q_chunk = q2[..., q_start:q_end, :]  # (b, rest, block_q, d)
         m = row_max[..., q_start:q_end]  # (b, rest, block_q), updated in place
-        a = acc[..., q_start:q_end, :]  # (b, rest, block_q, value_size + 1), updated in place
+        total = row_sum[..., q_start:q_end]  # (b, rest, block_q), updated in place
+        a = acc[..., q_start:q_end, :]  # (b, rest, block_q, value_size), updated in place
         for k_start, k_end in blocks:
-            scores = q_chunk @ k[..., k_start:k_end, :].transpose(-2, -1)  # (b, rest, bq, bk)
+            scores = q_chunk @ key_t[..., k_start:k_end]  # (b, rest, block_q, block_k)
             mask = _tile_mask(lens, causal, q_start, q_end, k_start, k_end, offset, q.device)
             if mask is not None:
                 scores.masked_fill_(~mask, -math.inf)
             new_max = torch.maximum(m, scores.amax(dim=-1))  # (b, rest, block_q)
             # a row that has seen only masked keys keeps max -inf: subtract 0 there, not -inf
             safe_max = torch.where(new_max == -math.inf, 0.0, new_max)  # (b, rest, block_q)
-            probs = scores.sub_(safe_max.unsqueeze(-1)).exp_()  # (b, rest, bq, bk), in place
-            correction = torch.exp(m - safe_max).unsqueeze(-1)  # (b, rest, block_q, 1)
-            a.mul_(correction).add_(probs @ v_ones[..., k_start:k_end, :])  # a' = a e^(m-m') + P V
+            probs = scores.sub_(safe_max.unsqueeze(-1)).exp2_()  # (b, rest, bq, bk), in place
+            correction = torch.exp2(m - safe_max)  # (b, rest, block_q)
+            total.mul_(correction).add_(probs.sum(dim=-1))  # l' = l 2^(m-m') + rowsum(P)
+            # a' = a 2^(m-m') + P V
+            a.mul_(correction.unsqueeze(-1)).add_(probs @ v[..., k_start:k_end, :])
             m.copy_(new_max)
-    row_sum = acc[..., value_size]  # (b, rest, num_queries)
     seen = row_sum > 0  # False where the query sees no key
-    output = acc[..., :value_size] / torch.where(seen, row_sum, 1.0).unsqueeze(-1)  # one division
-    logsumexp = torch.where(seen, row_max + torch.log(row_sum), math.inf)  # (b, rest, nq)
+    output = acc.div_(torch.where(seen, row_sum, 1.0).unsqueeze(-1))  # one division, in place
+    logsumexp = torch.where(seen, row_max + torch.log2(row_sum), math.inf)  # (b, rest, nq)
     return output, logsumexp
 
 
@@ -163,27 +175,30 @@ def _flash_backward(q, k, v, out, logsumexp, grad_out, lens, causal, key_block, 
 
     With ``P = exp(S - lse)``, ``S = q K^T`` and ``O = P V``: ``dV = P^T dO``, ``dP = dO V^T``,
     ``dS = P * (dP - rowsum(dO * O))``, ``dq = dS K`` and ``dK = dS^T q`` (Dao et al. 2022,
-    appendix B.2).
+    appendix B.2). ``P`` is recomputed in base 2, as in the forward pass (``logsumexp`` is too).
     """
     num_queries, num_keys = q.shape[-2], k.shape[-2]
     offset = num_keys - num_queries
+    q2 = q * _LOG2E  # (b, rest, nq, d)
+    key_t = k.transpose(-2, -1).contiguous()  # (b, rest, d, nk)
+    value_t = v.transpose(-2, -1).contiguous()  # (b, rest, value_size, nk)
     grad_q, grad_k, grad_v = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
     delta = (grad_out * out).sum(dim=-1, keepdim=True)  # (b, rest, num_queries, 1)
     for q_start, q_end, blocks in _tiles(num_queries, num_keys, query_block, key_block, causal):
         q_chunk = q[..., q_start:q_end, :]  # (b, rest, block_q, d)
+        q2_chunk = q2[..., q_start:q_end, :]  # (b, rest, block_q, d)
         do_chunk = grad_out[..., q_start:q_end, :]  # (b, rest, block_q, value_size)
         lse = logsumexp[..., q_start:q_end].unsqueeze(-1)  # (b, rest, block_q, 1)
         for k_start, k_end in blocks:
-            k_blk, v_blk = k[..., k_start:k_end, :], v[..., k_start:k_end, :]  # (b, rest, bk, *)
-            scores = q_chunk @ k_blk.transpose(-2, -1)  # (b, rest, block_q, block_k)
+            scores = q2_chunk @ key_t[..., k_start:k_end]  # (b, rest, block_q, block_k)
             mask = _tile_mask(lens, causal, q_start, q_end, k_start, k_end, offset, q.device)
             if mask is not None:
                 scores.masked_fill_(~mask, -math.inf)
-            probs = scores.sub_(lse).exp_()  # (b, rest, block_q, block_k)
+            probs = scores.sub_(lse).exp2_()  # (b, rest, block_q, block_k)
             grad_v[..., k_start:k_end, :] += probs.transpose(-2, -1) @ do_chunk  # (b, rest, bk, dv)
-            grad_s = (do_chunk @ v_blk.transpose(-2, -1)).sub_(delta[..., q_start:q_end, :])
+            grad_s = (do_chunk @ value_t[..., k_start:k_end]).sub_(delta[..., q_start:q_end, :])
             grad_s.mul_(probs)  # (b, rest, block_q, block_k)
-            grad_q[..., q_start:q_end, :] += grad_s @ k_blk  # (b, rest, block_q, d)
+            grad_q[..., q_start:q_end, :] += grad_s @ k[..., k_start:k_end, :]  # (b, rest, bq, d)
             grad_k[..., k_start:k_end, :] += grad_s.transpose(-2, -1) @ q_chunk  # (b, rest, bk, d)
     return grad_q, grad_k, grad_v
 
