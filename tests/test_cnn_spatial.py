@@ -95,7 +95,20 @@ def test_double_attention_weights_and_permutation_equivariance():
 def test_double_attention_is_registered_after_the_addition():
     assert ATTENTION_MODULES["a2"].place == "after_add"
     net = resnet50("a2", num_classes=2)
-    assert isinstance(net.stages[0][0].attention_after_add, DoubleAttention)
+    assert isinstance(net.stages[1][1].attention_after_add, DoubleAttention)
+
+
+def test_a2_resnet50_has_five_blocks_in_res3_and_res4():
+    """After every other block of res3 (2) and res4 (3), m = n = C / 2: 32.91M (paper: 33.0M)."""
+    net = resnet50("a2")
+    found = [n for n, m in net.named_modules() if isinstance(m, DoubleAttention)]
+    places = ((1, 1), (1, 3), (2, 1), (2, 3), (2, 5))
+    assert found == [f"stages.{s}.{i}.attention_after_add" for s, i in places]
+    assert all(m.reduction == 2 for m in net.modules() if isinstance(m, DoubleAttention))
+    per_block = {c: 2 * c * c + 5 * c // 2 for c in (512, 1024)}  # 3 convs C -> C/2, 1 back
+    params = sum(p.numel() for p in net.parameters())
+    assert params == 25_557_032 + 2 * per_block[512] + 3 * per_block[1024]
+    assert round(params / 1e6, 1) == 32.9  # the paper's 33.0M is not reproduced exactly
 
 
 def test_residual_attention_is_one_plus_mask_times_trunk():
