@@ -28,7 +28,8 @@ def zoo_names() -> list[str | None]:
 
 
 def build(name: str | None) -> torch.nn.Module:
-    """ResNet-50 v1 with ``name`` in every bottleneck (SK replacing the 3x3 convolution)."""
+    """ResNet-50 v1 with ``name`` where the registry places it (every bottleneck, the paper's blocks
+    for GSoP and A²-Net; SK replacing the 3x3 convolution)."""
     if name == "sk":
         return au.sk_resnet50(stride_in_3x3=False)
     return au.resnet50(name, stride_in_3x3=False)
