@@ -139,8 +139,8 @@ def _key_mask(
 def _zero_padding(mask: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """``tensors`` ``(..., num_keys, size)`` with 0 at every key that no query may see."""
     seen = mask.any(dim=-2, keepdim=True).transpose(-2, -1)  # (..., num_keys, 1)
-    if bool(seen.all()):  # e.g. one new query against a KV cache: nothing to zero, nothing copied
-        return tensors
+    if seen.device.type != "meta" and bool(seen.all()):
+        return tensors  # e.g. one new query against a KV cache: nothing to zero, nothing copied
     zero = torch.zeros((), dtype=tensors[0].dtype, device=tensors[0].device)
     return tuple(torch.where(seen, t, zero) for t in tensors)
 
