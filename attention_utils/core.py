@@ -126,7 +126,7 @@ def _key_mask(
     mask = None
     if valid_lens is not None:
         mask = _valid_lens_mask(valid_lens.to(queries.device), queries.dim(), num_keys)
-    if causal:
+    if causal and queries.shape[-2] > 1:  # one query, aligned at the last key, sees every key
         future = _causal_mask(
             queries.shape[-2], num_keys, queries.device
         )  # (num_queries, num_keys)
@@ -139,8 +139,6 @@ def _key_mask(
 def _zero_padding(mask: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """``tensors`` ``(..., num_keys, size)`` with 0 at every key that no query may see."""
     seen = mask.any(dim=-2, keepdim=True).transpose(-2, -1)  # (..., num_keys, 1)
-    if seen.device.type != "meta" and bool(seen.all()):
-        return tensors  # e.g. one new query against a KV cache: nothing to zero, nothing copied
     zero = torch.zeros((), dtype=tensors[0].dtype, device=tensors[0].device)
     return tuple(torch.where(seen, t, zero) for t in tensors)
 
