@@ -76,6 +76,14 @@ class Transformer(NeedWeightsMixin, nn.Module):
             ``W^Q, W^K, W^V, W^O`` have none (the default); ``torch.nn.Transformer`` has them.
         norm_first: keyword only; pre-norm (True; Xiong et al., ICML 2020, arXiv:2002.04745)
             or post-norm.
+        tie_weights: keyword only; True makes the target embedding and the output projection
+            (the pre-softmax linear layer) one matrix ``E`` of shape ``(tgt_vocab_size,
+            num_hiddens)``: the decoder embeds with ``sqrt(num_hiddens) E[y]`` and its logits are
+            ``H E^T + b`` (Vaswani et al. sec. 3.4, after Press and Wolf, EACL 2017,
+            arXiv:1608.05859). The paper shares one matrix among all three because its
+            source and target share one subword vocabulary; with two vocabularies only the
+            target side can be tied, as in the Annotated Transformer, and the source embedding
+            stays its own. False (default): separate matrices.
         need_weights: keyword only; see :class:`~attention_utils.core.NeedWeightsMixin`.
 
     Both token embeddings start from ``N(0, 1 / num_hiddens)`` (``nn.Embedding``'s default is
@@ -93,7 +101,8 @@ class Transformer(NeedWeightsMixin, nn.Module):
 
     Raises:
         TypeError, ValueError: for sizes that are not positive ints, a ``dropout`` outside
-            [0, 1), or ``num_hiddens`` not divisible by ``num_heads``.
+            [0, 1), or ``num_hiddens`` not divisible by ``num_heads``; TypeError if
+            ``norm_first`` or ``tie_weights`` is not a bool.
     """
 
     def __init__(
@@ -109,15 +118,19 @@ class Transformer(NeedWeightsMixin, nn.Module):
         bias: bool = False,
         *,
         norm_first: bool = False,
+        tie_weights: bool = False,
         need_weights: bool = False,
     ) -> None:
         super().__init__()
         self.norm_first = require_bool("norm_first", norm_first)
+        self.tie_weights = require_bool("tie_weights", tie_weights)
         args = (num_hiddens, ffn_num_hiddens, num_heads, num_blks, dropout, max_len, bias)
         self.encoder = TransformerEncoder(src_vocab_size, *args, norm_first=norm_first)
         self.decoder = TransformerDecoder(tgt_vocab_size, *args, norm_first=norm_first)
         for embedding in (self.encoder.embedding, self.decoder.embedding):
             nn.init.normal_(embedding.weight, std=num_hiddens**-0.5)
+        if tie_weights:  # one Parameter, (tgt_vocab_size, num_hiddens), in two places
+            self.decoder.dense.weight = self.decoder.embedding.weight
         self.need_weights = need_weights
         self.use_cache = True
         self.cross_attention_weights: torch.Tensor | None = None

@@ -2861,6 +2861,17 @@ def _chart():
     return alt.Chart(alt.Data(name="d")).mark_point().add_params(au.slider("h", [0, 1]))
 
 
+# --- chapter 07: the Transformer's weight tying (Vaswani et al. sec. 3.4)
+CASES.append(
+    (
+        "Transformer",
+        lambda: au.Transformer(5, 6, 8, 16, 2, 1, 0.0, tie_weights="yes"),
+        TypeError,
+        "tie_weights must be True or False",
+    )
+)
+
+
 @pytest.mark.parametrize(
     ("name", "call", "error", "pattern"),
     CASES,

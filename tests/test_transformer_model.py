@@ -309,3 +309,94 @@ def test_bad_inputs():
         blk(torch.randn(3, 5, 16), torch.randn(3, 7, 16), cache="x")
     with pytest.raises(TypeError, match="model"):
         TorchTransformer(torch.nn.Linear(2, 2))
+
+
+# --- weight tying (Vaswani et al. sec. 3.4) and beam search with the cache ---
+
+
+def test_tie_weights_makes_the_target_embedding_the_output_projection():
+    torch.manual_seed(0)
+    tied = Transformer(SRC_V, TGT_V, 16, 32, 4, 2, 0.0, tie_weights=True).eval()
+    torch.manual_seed(0)
+    untied = Transformer(SRC_V, TGT_V, 16, 32, 4, 2, 0.0).eval()
+    assert tied.tie_weights and not untied.tie_weights
+    assert tied.decoder.dense.weight is tied.decoder.embedding.weight
+    assert tied.encoder.embedding.weight is not tied.decoder.embedding.weight
+    n_tied = sum(p.numel() for p in tied.parameters())
+    n_untied = sum(p.numel() for p in untied.parameters())
+    assert n_untied - n_tied == TGT_V * 16, "one (tgt_vocab_size, num_hiddens) matrix fewer"
+    src, tgt, lens = _batch()
+    H = {}
+
+    def keep_input(module, inputs, output):  # returns None: the output is left as it is
+        H["h"] = inputs[0]  # (batch_size, num_steps, num_hiddens)
+
+    hook = tied.decoder.dense.register_forward_hook(keep_input)
+    logits = tied(src, tgt, lens)
+    hook.remove()
+    E, b = tied.decoder.embedding.weight, tied.decoder.dense.bias
+    torch.testing.assert_close(logits, H["h"] @ E.T + b)  # logits = H E^T + b
+    tied.train()
+    tied(src, tgt, lens).sum().backward()
+    grad = tied.decoder.embedding.weight.grad
+    assert grad is not None and grad[tgt.unique()].abs().sum() > 0
+    # the tied gradient is the sum of both uses: rows of tokens never fed still get the output's
+    unseen = sorted(set(range(TGT_V)) - set(tgt.unique().tolist()))
+    assert unseen and grad[unseen].abs().sum() > 0
+    with torch.no_grad():  # one matrix: changing the embedding changes the projection
+        tied.decoder.embedding.weight[0, 0] += 1.0
+    assert tied.decoder.dense.weight[0, 0] == tied.decoder.embedding.weight[0, 0]
+    with pytest.raises(TypeError, match="tie_weights"):
+        Transformer(SRC_V, TGT_V, 16, 32, 4, 2, 0.0, tie_weights=1)
+
+
+def test_tied_model_matches_torch_twin_and_state_dict_round_trips():
+    model = Transformer(SRC_V, TGT_V, 16, 32, 4, 2, 0.0, tie_weights=True).eval()
+    src, tgt, lens = _batch()
+    with torch.no_grad():
+        torch.testing.assert_close(model(src, tgt, lens), model.as_torch()(src, tgt, lens))
+    copy = Transformer(SRC_V, TGT_V, 16, 32, 4, 2, 0.0, tie_weights=True).eval()
+    copy.load_state_dict(model.state_dict())
+    assert copy.decoder.dense.weight is copy.decoder.embedding.weight
+    with torch.no_grad():
+        torch.testing.assert_close(copy(src, tgt, lens), model(src, tgt, lens))
+
+
+@pytest.mark.parametrize("beam_size", [1, 4])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_beam_search_with_the_cache_equals_beam_search_without(beam_size, seed):
+    from attention_utils import beam_search
+
+    model = _model(seed=seed, dropout=0.1)  # eval(): dropout off while decoding
+    model.double()  # ties between beams cannot flip on rounding
+    src, _, lens = _batch(seed=seed + 10, batch_size=5)
+    for i in range(5):
+        results = {}
+        for use_cache in (True, False):
+            model.use_cache = use_cache
+            results[use_cache] = beam_search(
+                model, src[i], int(lens[i]), 9, beam_size, alpha=0.75, bos=1, eos=2
+            )
+        (tokens_c, score_c), (tokens_r, score_r) = results[True], results[False]
+        assert tokens_c == tokens_r
+        assert abs(score_c - score_r) < 1e-9
+    model.use_cache = True
+
+
+def test_beam_search_reorders_the_cache_with_the_beams():
+    """Beams that swap rows: the cache of a reordered state decodes like recomputation."""
+    model = _model(seed=3).double()
+    src, tgt, lens = _batch(seed=4, batch_size=3)
+    index = torch.tensor([2, 2, 0, 1])
+    cached = model.encode(src, lens, use_cache=True)
+    plain = model.encode(src, lens, use_cache=False)
+    with torch.no_grad():
+        _, cached = model.decode(tgt[:, :3], cached)
+        _, plain = model.decode(tgt[:, :3], plain)
+        cached, plain = model.reorder_state(cached, index), model.reorder_state(plain, index)
+        step = tgt[index, 3:4]
+        out_c, _ = model.decode(step, cached)
+        out_r, _ = model.decode(step, plain)
+        full = model(src[index], tgt[index, :4], lens[index])[:, 3:4]
+    torch.testing.assert_close(out_c, out_r)
+    torch.testing.assert_close(out_c, full)
