@@ -398,8 +398,9 @@ class Seq2SeqAttentionDecoder(NeedWeightsMixin, nn.Module):
         mask = None  # (batch_size, 1, num_src_steps): True where a source position is real
         if enc_valid_lens is not None:
             check_valid_lens(enc_valid_lens, batch_size, 1, num_src_steps, check_range=False)
-            positions = torch.arange(num_src_steps, device=enc_outputs.device)
-            mask = positions < enc_valid_lens.reshape(batch_size, 1, 1)
+            if bool((enc_valid_lens < num_src_steps).any()):  # no padding: no mask, same result
+                positions = torch.arange(num_src_steps, device=enc_outputs.device)
+                mask = positions < enc_valid_lens.reshape(batch_size, 1, 1)
         embs = self.dropout(self.embedding(X))  # (batch_size, num_steps, embed_size)
         attention = self.attention
         dropout_p = attention.dropout.p if self.training else 0.0
@@ -414,15 +415,31 @@ class Seq2SeqAttentionDecoder(NeedWeightsMixin, nn.Module):
             # scores: (batch_size, 1, num_src_steps)
             context, alpha = attention_pool(scores, enc_outputs, mask, dropout_p)
             # context: (batch_size, 1, num_hiddens); alpha: (batch_size, 1, num_src_steps)
-            x = torch.cat([emb.unsqueeze(1), context], dim=-1)
-            # x: (batch_size, 1, embed_size + num_hiddens)
-            out, hidden_state = self.rnn(x, hidden_state)  # out: (batch_size, 1, num_hiddens)
-            outputs.append(out)
-            weights.append(alpha.detach())
+            x = torch.cat([emb, context.squeeze(1)], dim=-1)
+            # x: (batch_size, embed_size + num_hiddens)
+            hidden_state = self._gru_step(x, hidden_state)  # (num_layers, batch_size, num_hiddens)
+            outputs.append(hidden_state[-1])
+            if self.need_weights:
+                weights.append(alpha.detach())
         if not outputs:  # no step: empty logits and weights, the state unchanged
-            outputs = [embs.new_zeros(batch_size, 0, self.rnn.hidden_size)]
+            outputs = embs.new_zeros(batch_size, 0, self.rnn.hidden_size)
             weights = [embs.new_zeros(batch_size, 0, num_src_steps)]
+        else:
+            outputs = torch.stack(outputs, dim=1)  # (batch_size, num_steps, num_hiddens)
         self.attention_weights = torch.cat(weights, dim=1) if self.need_weights else None
         # attention_weights: (batch_size, num_steps, num_src_steps)
-        logits = self.dense(torch.cat(outputs, dim=1))  # (batch_size, num_steps, vocab_size)
+        logits = self.dense(outputs)  # (batch_size, num_steps, vocab_size)
         return logits, [enc_outputs, hidden_state, enc_valid_lens]
+
+    def _gru_step(self, x: torch.Tensor, hidden_state: torch.Tensor) -> torch.Tensor:
+        """One step of ``self.rnn``, layer by layer with ``torch.gru_cell``: the same arithmetic
+        as the ``nn.GRU`` on a sequence of length 1, without its per-call overhead."""
+        rnn, new_state = self.rnn, []
+        for layer in range(rnn.num_layers):
+            if layer > 0:  # nn.GRU's dropout between layers, in training only
+                x = nn.functional.dropout(x, rnn.dropout, self.training)
+            weights = [getattr(rnn, f"{name}_l{layer}") for name in
+                       ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            x = torch.gru_cell(x, hidden_state[layer], *weights)  # (batch_size, num_hiddens)
+            new_state.append(x)
+        return torch.stack(new_state)  # (num_layers, batch_size, num_hiddens)

@@ -105,6 +105,16 @@ def test_step_by_step_equals_all_at_once_and_the_public_attention_layer():
     assert isinstance(layer, AdditiveAttention)
 
 
+def test_one_decoder_step_is_the_nn_gru_on_one_step_and_unpadded_sources_need_no_mask():
+    net = make_net(True, num_layers=2)
+    x, h = torch.randn(4, EMBED + HIDDENS), torch.randn(2, 4, HIDDENS)
+    _, expected = net.decoder.rnn(x.unsqueeze(1), h)  # the decoder steps its GRU cell by cell
+    torch.testing.assert_close(net.decoder._gru_step(x, h), expected, rtol=0, atol=0)
+    src, _, dec_X = batch()
+    full = torch.full((4,), src.shape[1])  # no padding: the decoder skips the mask, same result
+    torch.testing.assert_close(net(src, dec_X, full), net(src, dec_X, None), rtol=0, atol=0)
+
+
 def test_gradients_reach_every_parameter():
     net = make_net(True).train()
     src, valid_lens, dec_X = batch()
