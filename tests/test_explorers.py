@@ -147,3 +147,18 @@ def test_rope_explorer_mean_curve_as_chapter_12_says():
     means = {m["log10_base"]: m["score"] for m in au.rope_explorer().spec["datasets"]["means"]}
     assert means[1][101] > 0.65 and means[1][101] >= means[1][2]
     assert min(means[4]) > -0.05
+
+
+def test_importing_the_package_does_not_import_altair():
+    """Altair takes seconds to import; only a chapter's explorer cell needs it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import attention_utils, sys; before = 'altair' in sys.modules; "
+        "attention_utils.slider('b', [1, 2]); print(before, 'altair' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False True"

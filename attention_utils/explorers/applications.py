@@ -10,13 +10,12 @@ Sources:
 
 from __future__ import annotations
 
-import altair as alt
 import torch
 
 from ..checks import require_int, require_positive
 from ..core import attention, attention_pool
 from ..registry import ATTENTION_MODULES, make_attention
-from .core import Explorer, dropdown, make_explorer, pick, round_values, slider
+from .core import Explorer, alt, dropdown, make_explorer, pick, round_values, slider
 
 __all__ = [
     "alignment_explorer",

@@ -7,12 +7,11 @@ Source:
 
 from __future__ import annotations
 
-import altair as alt
 import torch
 
 from ..checks import require_int
 from ..positions import apply_rotary
-from .core import Explorer, make_explorer, pick, round_values, slider
+from .core import Explorer, alt, make_explorer, pick, round_values, slider
 
 __all__ = ["rope_explorer"]
 F64 = torch.float64

@@ -21,11 +21,21 @@ import json
 import math
 from collections.abc import Sequence
 
-import altair as alt
-
 from ..checks import require_positive_int
 
 __all__ = ["Explorer", "dropdown", "make_explorer", "pick", "slider"]
+
+
+class _Altair:
+    """``altair``, imported on first use: it takes seconds to import, and only explorers need it."""
+
+    def __getattr__(self, name: str):
+        import altair
+
+        return getattr(altair, name)
+
+
+alt = _Altair()
 
 #: The JavaScript a notebook loads when no website serves it; package.json pins the same versions.
 VEGA_VERSIONS = {"vega": "6.4.0", "vega-lite": "6.4.1", "vega-embed": "7.3.0"}

@@ -12,7 +12,6 @@ Sources:
 
 from __future__ import annotations
 
-import altair as alt
 import torch
 
 from ..checks import require_int, require_positive_int
@@ -21,7 +20,7 @@ from ..data import kernel_regression_data
 from ..kernel_regression import nadaraya_watson
 from ..multihead import split_heads
 from ..vision import CBAM
-from .core import Explorer, dropdown, make_explorer, pick, round_values, slider
+from .core import Explorer, alt, dropdown, make_explorer, pick, round_values, slider
 
 __all__ = [
     "channel_spatial_explorer",

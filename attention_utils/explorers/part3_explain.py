@@ -6,13 +6,12 @@ Source:
 
 from __future__ import annotations
 
-import altair as alt
 import torch
 
 from ..checks import require_int
 from ..explain import attention_rollout
 from ..scoring import attention
-from .core import Explorer, make_explorer, pick, round_values, slider
+from .core import Explorer, alt, make_explorer, pick, round_values, slider
 
 __all__ = ["rollout_explorer"]
 F64 = torch.float64

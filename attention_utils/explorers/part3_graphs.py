@@ -7,13 +7,12 @@ Sources:
 
 from __future__ import annotations
 
-import altair as alt
 import torch
 
 from ..checks import require_int
 from ..data.graphs import dictionary_lookup_data
 from ..graphs import GraphAttention, GraphAttentionV2
-from .core import Explorer, make_explorer, pick, round_values, slider
+from .core import Explorer, alt, make_explorer, pick, round_values, slider
 
 __all__ = ["graph_lookup_explorer"]
 SHARPNESS = [0, 2, 4, 6, 8, 10, 12]
