@@ -26,7 +26,7 @@ Model: 2 encoder and 2 decoder layers, d = 512, 8 heads, FFN 2048, vocabularies 
 float32, fused attention (``need_weights=False``), a batch of 4 sources of 16 tokens.
 
 Usage:
-    python benchmarks/bench_kv_cache.py              # 64, 256, 1024 tokens, 1 thread (~2 min)
+    python benchmarks/bench_kv_cache.py              # 64, 256, 1024 tokens, 1 thread (about 13 min)
     python benchmarks/bench_kv_cache.py --quick      # 16 and 64 tokens: a smoke run
     python benchmarks/bench_kv_cache.py --threads 2
 
