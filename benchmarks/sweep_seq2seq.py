@@ -49,7 +49,7 @@ from attention_utils import (
 )
 
 D_MODEL, BATCH_SIZE = 64, 64
-BUCKETS = [(4, 6), (7, 9), (10, 12), (13, 16)]
+BUCKETS = [(4, 5), (6, 8), (9, 11), (12, 16)]  # [lo, hi], as bucketize(right=True) cuts them
 # name: (model kind, peak learning rate, warm-up updates or None, dropout, tied weights)
 CONFIGS = {
     "Transformer lr 1e-3": ("Transformer", 1e-3, 50, 0.1, False),
