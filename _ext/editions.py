@@ -7,10 +7,10 @@ contents has its Chinese text there, while code, maths, outputs and figures are 
 
 As a Sphinx extension (``sphinx.local_extensions`` in ``_config.yml``) this module
 
-1. makes every build of an English page execute its notebook afresh: notebooks run through
+1. makes every build of an English page that is executed (the landing page; the chapters show
+   their committed outputs, proven by nbval: ``_config.yml``) execute it afresh: it runs through
    MyST-NB's ``cache`` mode, and the cache record of each notebook Sphinx is about to read is
-   dropped first (``env-before-read-docs``), so the English pages always show what the current
-   code produces;
+   dropped first (``env-before-read-docs``), so nothing stale is shown;
 2. after a successful English HTML build (``build-finished``), builds the Chinese edition in a
    separate process, which takes the notebooks' outputs from that same cache (nothing runs twice:
    every number and figure is identical in both editions) and lands at ``_build/html/zh/``, with

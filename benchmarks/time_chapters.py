@@ -1,4 +1,4 @@
-"""Execute each chapter the way the book build does and print its wall time against its budget.
+"""Execute each chapter as a fresh kernel does and print its wall time against its budget.
 
 The budgets are the issues' targets on the book's reference machine (2 CPU cores, no GPU).
 Times include starting the kernel and importing torch, as a reader's "Run all" does.
@@ -8,11 +8,11 @@ Times include starting the kernel and importing torch, as a reader's "Run all" d
     python benchmarks/time_chapters.py --runs 20 02 --timeout 60   # hunt for kernel stalls
 
 Each run goes through ``jupyter_cache``'s ``single_nb_execution``, the function MyST-NB calls to
-execute a notebook in ``jupyter-book build`` (``execute_notebooks: cache``), in the chapter's
-folder, with a per-run timeout (``--timeout``, default the build's ``execute.timeout`` from
-``_config.yml``). A run that times out or raises is reported as such and the script exits
-non-zero. It prints the median and
-the slowest run: a kernel that sometimes stalls shows up as a slowest run far above the median.
+execute a notebook (the build now runs only the landing page; nbval runs the chapters), in the
+chapter's folder, with a per-run timeout (``--timeout``, default the build's
+``execute.timeout`` from ``_config.yml``). A run that times out or raises is reported as such
+and the script exits non-zero. It prints the median and the slowest run: a kernel that
+sometimes stalls shows up as a slowest run far above the median.
 
 Nothing is written: the notebooks are executed in memory and their outputs discarded.
 """
